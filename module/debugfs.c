@@ -1,0 +1,350 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * /sys/kernel/debug/mmrefs/: mms, history, stats, filter, enable.
+ *
+ * mms and history are seq_file iterators over table.c's slots; start()
+ * takes rcu_read_lock() and stop() drops it, so every entry shown stays
+ * allocated while it is printed.  An entry is copied under its lock and
+ * printed from the copy.  Output is `key=value` lines for people and grep.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/cpumask.h>
+#include <linux/debugfs.h>
+#include <linux/ktime.h>
+#include <linux/seq_file.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+
+#include "mmrefs.h"
+
+static struct dentry *mmrefs_dir;
+
+struct table_iter {
+	bool with_retired;
+	u64 gen;		/* mmrefs_table_refresh() of this read */
+	unsigned int nslots;
+	unsigned int slot, idx;
+	loff_t pos;		/* position of (slot, idx) */
+	struct mmrefs_mm *copy;	/* entry + ring, printed outside its lock */
+	unsigned int nlazy;
+	const void *lazy[];
+};
+
+static struct mmrefs_mm *iter_cur(struct table_iter *it)
+{
+	struct mmrefs_mm *e;
+
+	for (; it->slot < it->nslots; it->slot++, it->idx = 0) {
+		e = mmrefs_slot_entry(it->slot, it->idx);
+		if (e)
+			return e;
+	}
+	return NULL;
+}
+
+static void *table_start(struct seq_file *m, loff_t *pos)
+{
+	struct table_iter *it = m->private;
+	loff_t skip;
+
+	if (!*pos && !it->with_retired) {
+		it->gen = mmrefs_table_refresh();
+		it->nlazy = mmrefs_collect_lazy(it->lazy, nr_cpu_ids);
+	}
+	rcu_read_lock();
+	if (*pos != it->pos || !*pos) {
+		it->slot = 0;
+		it->idx = 0;
+		for (skip = *pos; skip && iter_cur(it); skip--)
+			it->idx++;
+		it->pos = *pos;
+	}
+	return iter_cur(it);
+}
+
+static void *table_next(struct seq_file *m, void *v, loff_t *pos)
+{
+	struct table_iter *it = m->private;
+
+	it->idx++;
+	it->pos = ++*pos;
+	return iter_cur(it);
+}
+
+static void table_stop(struct seq_file *m, void *v)
+	__releases(RCU)
+{
+	rcu_read_unlock();
+}
+
+/* Copy @e and @nr_events of its ring into it->copy. */
+static struct mmrefs_mm *snapshot(struct table_iter *it, struct mmrefs_mm *e,
+				  unsigned int nr_events)
+{
+	struct mmrefs_mm *c = it->copy;
+	unsigned long flags;
+
+	spin_lock_irqsave(&e->lock, flags);
+	memcpy(c, e, sizeof(*e) + nr_events * sizeof(struct mmrefs_event));
+	spin_unlock_irqrestore(&e->lock, flags);
+	return c;
+}
+
+/* comm may hold spaces; keep lines splittable on spaces. */
+static void seq_comm(struct seq_file *m, const char *comm)
+{
+	char buf[TASK_COMM_LEN];
+	char *s;
+
+	strscpy(buf, comm, sizeof(buf));
+	for (s = buf; *s; s++)
+		if (*s == ' ' || *s == '\t' || *s == '\n' || *s == '=')
+			*s = '_';
+	seq_puts(m, buf);
+}
+
+static int mms_show(struct seq_file *m, void *v)
+{
+	struct table_iter *it = m->private;
+	struct mmrefs_mm *c = snapshot(it, v, 0);
+	bool live = c->snap_gen >= it->gen;
+	unsigned int op;
+
+	if (c->state != MMREFS_LIVE && c->state != MMREFS_TORNDOWN)
+		return 0;
+	seq_printf(m, "id=%llu tgid=%d comm=", c->id, c->tgid);
+	seq_comm(m, c->comm);
+	seq_printf(m, " state=%s users=%d count=%d lazy=%u src=%s age_ms=%llu",
+		   mmrefs_state_name(c->state),
+		   live ? c->snap_users : c->users,
+		   live ? c->snap_count : c->count,
+		   mmrefs_lazy_refs(c->mm, it->lazy, it->nlazy),
+		   live ? "live" : "event",
+		   div_u64(ktime_get_ns() - c->born, NSEC_PER_MSEC));
+	for (op = 0; op < MMREFS_NR_OPS; op++)
+		seq_printf(m, " %s=%u", mmrefs_op_name(op), c->ops[op]);
+	seq_putc(m, '\n');
+	return 0;
+}
+
+static void show_event(struct seq_file *m, u64 id, const struct mmrefs_event *ev)
+{
+	seq_printf(m, "  id=%llu seq=%u ts=%llu cpu=%u pid=%d tgid=%d comm=",
+		   id, ev->seq, ev->ts, ev->cpu, ev->pid, ev->tgid);
+	seq_comm(m, ev->comm);
+	seq_printf(m, " kthread=%u op=%s cause=%s users=%d->%d count=%d->%d",
+		   ev->kthread, mmrefs_op_name(ev->op),
+		   mmrefs_cause_name(ev->cause), ev->users_old, ev->users_new,
+		   ev->count_old, ev->count_new);
+	if (ev->site)
+		seq_printf(m, " site=%pS\n", (void *)ev->site);
+	else
+		seq_puts(m, " site=-\n");
+}
+
+static int history_show(struct seq_file *m, void *v)
+{
+	struct table_iter *it = m->private;
+	struct mmrefs_mm *c = snapshot(it, v, mmrefs_history);
+	u32 first = 0, seq;
+
+	if (c->seq > mmrefs_history)
+		first = c->seq - mmrefs_history;
+	seq_printf(m, "mm id=%llu tgid=%d comm=", c->id, c->tgid);
+	seq_comm(m, c->comm);
+	seq_printf(m, " state=%s events=%u dropped=%u\n",
+		   mmrefs_state_name(c->state), c->seq, first);
+	for (seq = first; seq < c->seq; seq++)
+		show_event(m, c->id, &c->ring[seq % mmrefs_history]);
+	return 0;
+}
+
+static const struct seq_operations mms_sops = {
+	.start = table_start,
+	.next = table_next,
+	.stop = table_stop,
+	.show = mms_show,
+};
+
+static const struct seq_operations history_sops = {
+	.start = table_start,
+	.next = table_next,
+	.stop = table_stop,
+	.show = history_show,
+};
+
+static int table_open(struct inode *inode, struct file *file, bool history)
+{
+	struct table_iter *it;
+
+	it = __seq_open_private(file, history ? &history_sops : &mms_sops,
+				struct_size(it, lazy, nr_cpu_ids));
+	if (!it)
+		return -ENOMEM;
+	it->copy = kmalloc(history ? mmrefs_entry_size() : sizeof(*it->copy),
+			   GFP_KERNEL);
+	if (!it->copy) {
+		seq_release_private(inode, file);
+		return -ENOMEM;
+	}
+	it->with_retired = history;
+	it->nslots = mmrefs_nr_slots(history);
+	return 0;
+}
+
+static int table_release(struct inode *inode, struct file *file)
+{
+	struct table_iter *it = ((struct seq_file *)file->private_data)->private;
+
+	kfree(it->copy);
+	return seq_release_private(inode, file);
+}
+
+static int mms_open(struct inode *inode, struct file *file)
+{
+	return table_open(inode, file, false);
+}
+
+static int history_open(struct inode *inode, struct file *file)
+{
+	return table_open(inode, file, true);
+}
+
+static const struct file_operations mms_fops = {
+	.owner = THIS_MODULE,
+	.open = mms_open,
+	.read = seq_read,
+	.llseek = seq_lseek,
+	.release = table_release,
+};
+
+static const struct file_operations history_fops = {
+	.owner = THIS_MODULE,
+	.open = history_open,
+	.read = seq_read,
+	.llseek = seq_lseek,
+	.release = table_release,
+};
+
+static int stats_show(struct seq_file *m, void *v)
+{
+	static const char * const names[MMREFS_NR_STATS] = {
+		[MMREFS_STAT_EVENTS] = "events",
+		[MMREFS_STAT_FILTERED] = "filtered",
+		[MMREFS_STAT_TABLE_FULL] = "lost_table_full",
+		[MMREFS_STAT_ALLOC] = "lost_alloc",
+		[MMREFS_STAT_UNTRACKED] = "untracked",
+		[MMREFS_STAT_STALE] = "stale",
+	};
+	unsigned int s;
+
+	mmrefs_probes_show(m);
+	for (s = 0; s < MMREFS_NR_STATS; s++)
+		seq_printf(m, "%s=%lu\n", names[s], mmrefs_stat_sum(s));
+	seq_printf(m, "mms=%u\nretired=%u\n", mmrefs_table_size(),
+		   mmrefs_retired_count());
+	seq_printf(m, "history=%u\nretired_max=%u\nmax_mms=%u\n",
+		   mmrefs_history, mmrefs_retired_max, mmrefs_max_mms);
+	seq_printf(m, "bytes_per_mm=%zu\nbytes_per_event=%zu\n",
+		   sizeof(struct mmrefs_mm), sizeof(struct mmrefs_event));
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(stats);
+
+/*
+ * Copy a command from user space: one short line of text, no NUL bytes.
+ * Anything else is -EINVAL before any state is touched.
+ */
+static int copy_command(char *kbuf, size_t size, const char __user *ubuf,
+			size_t count)
+{
+	if (!count || count >= size)
+		return -EINVAL;
+	if (copy_from_user(kbuf, ubuf, count))
+		return -EFAULT;
+	if (memchr(kbuf, '\0', count))
+		return -EINVAL;
+	kbuf[count] = '\0';
+	return 0;
+}
+
+static ssize_t filter_read(struct file *file, char __user *ubuf,
+			   size_t count, loff_t *ppos)
+{
+	char buf[32];
+	int len = mmrefs_filter_show(buf, sizeof(buf));
+
+	return simple_read_from_buffer(ubuf, count, ppos, buf, len);
+}
+
+static ssize_t filter_write(struct file *file, const char __user *ubuf,
+			    size_t count, loff_t *ppos)
+{
+	char buf[32];
+	int err;
+
+	err = copy_command(buf, sizeof(buf), ubuf, count);
+	if (!err)
+		err = mmrefs_filter_set(buf);
+	return err ? err : count;
+}
+
+static const struct file_operations filter_fops = {
+	.owner = THIS_MODULE,
+	.read = filter_read,
+	.write = filter_write,
+	.llseek = default_llseek,
+};
+
+static ssize_t enable_read(struct file *file, char __user *ubuf,
+			   size_t count, loff_t *ppos)
+{
+	char buf[3] = { READ_ONCE(mmrefs_enabled) ? '1' : '0', '\n' };
+
+	return simple_read_from_buffer(ubuf, count, ppos, buf, 2);
+}
+
+static ssize_t enable_write(struct file *file, const char __user *ubuf,
+			    size_t count, loff_t *ppos)
+{
+	unsigned int on;
+	char buf[8];
+	int err;
+
+	/* kstrtouint() takes an optional trailing newline and nothing else */
+	err = copy_command(buf, sizeof(buf), ubuf, count);
+	if (!err)
+		err = kstrtouint(buf, 10, &on);
+	if (!err && on > 1)
+		err = -EINVAL;
+	if (err)
+		return err;
+	WRITE_ONCE(mmrefs_enabled, on);
+	return count;
+}
+
+static const struct file_operations enable_fops = {
+	.owner = THIS_MODULE,
+	.read = enable_read,
+	.write = enable_write,
+	.llseek = default_llseek,
+};
+
+int mmrefs_debugfs_init(void)
+{
+	mmrefs_dir = debugfs_create_dir("mmrefs", NULL);
+	if (IS_ERR(mmrefs_dir))
+		return PTR_ERR(mmrefs_dir);
+	debugfs_create_file("mms", 0400, mmrefs_dir, NULL, &mms_fops);
+	debugfs_create_file("history", 0400, mmrefs_dir, NULL, &history_fops);
+	debugfs_create_file("stats", 0400, mmrefs_dir, NULL, &stats_fops);
+	debugfs_create_file("filter", 0600, mmrefs_dir, NULL, &filter_fops);
+	debugfs_create_file("enable", 0600, mmrefs_dir, NULL, &enable_fops);
+	return 0;
+}
+
+void mmrefs_debugfs_exit(void)
+{
+	debugfs_remove_recursive(mmrefs_dir);
+}

@@ -1,0 +1,596 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Per-mm state: the hash table of tracked mms, their history rings, the
+ * ring of retired (freed) mms and the recording filter.
+ *
+ * Locking:
+ *  - lookups walk a bucket under RCU; inserts and removals take the
+ *    bucket's bit lock with interrupts off.  Entries are freed after a
+ *    grace period.
+ *  - an entry's counters, state and ring are protected by entry->lock.
+ *    Readers may take it under task_lock(); nothing here takes task_lock()
+ *    under entry->lock.
+ *  - the retired ring is lock-free: a slot is claimed with xchg() and the
+ *    evicted entry is freed after a grace period, so RCU readers can
+ *    still look at it.
+ *  - the filter is an RCU-published immutable struct; writers serialize
+ *    on filter_mutex, which is never taken by the hot path.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/atomic.h>
+#include <linux/hash.h>
+#include <linux/kernel.h>
+#include <linux/ktime.h>
+#include <linux/mm_types.h>
+#include <linux/mutex.h>
+#include <linux/rculist_bl.h>
+#include <linux/sched/signal.h>
+#include <linux/sched/task.h>
+#include <linux/slab.h>
+#include <linux/string.h>
+#include <linux/version.h>
+#include <linux/vmalloc.h>
+
+#include "mmrefs.h"
+
+#define CREATE_TRACE_POINTS
+#include "mmrefs-trace.h"
+
+#define MMREFS_NAME(a, b)	#b,
+static const char * const op_names[] = { MMREFS_OPS(MMREFS_NAME, MMREFS_NAME) };
+static const char * const cause_names[] = {
+	MMREFS_CAUSES(MMREFS_NAME, MMREFS_NAME)
+};
+static const char * const state_names[] = {
+	[MMREFS_LIVE] = "live",
+	[MMREFS_TORNDOWN] = "torndown",
+	[MMREFS_FREED] = "freed",
+	[MMREFS_STALE] = "stale",
+};
+
+const char *mmrefs_op_name(unsigned int op)
+{
+	return op < ARRAY_SIZE(op_names) ? op_names[op] : "?";
+}
+
+const char *mmrefs_cause_name(unsigned int cause)
+{
+	return cause < ARRAY_SIZE(cause_names) ? cause_names[cause] : "?";
+}
+
+const char *mmrefs_state_name(unsigned int state)
+{
+	return state < ARRAY_SIZE(state_names) ? state_names[state] : "?";
+}
+
+DEFINE_PER_CPU(unsigned long, mmrefs_stats[MMREFS_NR_STATS]);
+
+unsigned long mmrefs_stat_sum(enum mmrefs_stat s)
+{
+	unsigned long sum = 0;
+	int cpu;
+
+	for_each_possible_cpu(cpu)
+		sum += per_cpu(mmrefs_stats[s], cpu);
+	return sum;
+}
+
+bool mmrefs_enabled = true;
+
+struct mmrefs_filter {
+	pid_t tgid;			/* 0: match by comm */
+	char comm[TASK_COMM_LEN];
+	struct rcu_head rcu;
+};
+
+static struct mmrefs_filter __rcu *filter;	/* NULL: record all */
+static DEFINE_MUTEX(filter_mutex);
+
+static struct hlist_bl_head *buckets;
+static unsigned int bucket_bits;
+static struct kmem_cache *entry_cache;
+static atomic64_t next_id = ATOMIC64_INIT(0);
+static atomic64_t refresh_gen = ATOMIC64_INIT(0);
+static atomic_t nr_mms = ATOMIC_INIT(0);
+
+static struct mmrefs_mm **retired;	/* mmrefs_retired_max slots */
+static atomic_t retired_head = ATOMIC_INIT(0);
+static atomic_t nr_retired = ATOMIC_INIT(0);
+
+static struct hlist_bl_head *bucket_of(const void *mm)
+{
+	return &buckets[hash_ptr(mm, bucket_bits)];
+}
+
+/* Caller holds rcu_read_lock() or the bucket lock. */
+static struct mmrefs_mm *lookup(const void *mm)
+{
+	struct hlist_bl_node *pos;
+	struct mmrefs_mm *e;
+
+	hlist_bl_for_each_entry_rcu(e, pos, bucket_of(mm), node)
+		if (e->mm == mm)
+			return e;
+	return NULL;
+}
+
+/* Bucket lock held.  RCU walkers may still be on @e: keep ->next. */
+static void unhash_locked(struct mmrefs_mm *e)
+{
+	hlist_bl_del_rcu(&e->node);
+	e->node.pprev = NULL;
+}
+
+static void entry_free_rcu(struct rcu_head *head)
+{
+	kmem_cache_free(entry_cache, container_of(head, struct mmrefs_mm, rcu));
+}
+
+static struct mmrefs_mm *entry_alloc(gfp_t gfp)
+{
+	struct mmrefs_mm *e;
+
+	if (atomic_inc_return(&nr_mms) > mmrefs_max_mms) {
+		atomic_dec(&nr_mms);
+		mmrefs_count_stat(MMREFS_STAT_TABLE_FULL);
+		return NULL;
+	}
+	e = kmem_cache_alloc(entry_cache, gfp | __GFP_NOWARN);
+	if (!e) {
+		atomic_dec(&nr_mms);
+		mmrefs_count_stat(MMREFS_STAT_ALLOC);
+		return NULL;
+	}
+	/* The ring needs no clearing: only slots below ->seq are read. */
+	memset(e, 0, sizeof(*e));
+	spin_lock_init(&e->lock);
+	e->id = atomic64_inc_return(&next_id);
+	e->born = ktime_get_ns();
+	return e;
+}
+
+/*
+ * Keep a freed (or stale) entry's history readable: it takes the next
+ * retired slot and the entry it evicts goes after a grace period.
+ */
+static void entry_retire(struct mmrefs_mm *e)
+{
+	struct mmrefs_mm *old;
+	unsigned int slot;
+
+	atomic_dec(&nr_mms);
+	if (!mmrefs_retired_max) {
+		call_rcu(&e->rcu, entry_free_rcu);
+		return;
+	}
+	slot = (unsigned int)atomic_inc_return(&retired_head) %
+	       mmrefs_retired_max;
+	old = xchg(&retired[slot], e);
+	if (old)
+		call_rcu(&old->rcu, entry_free_rcu);
+	else
+		atomic_inc(&nr_retired);
+}
+
+/*
+ * Hash @e under @mm.  With @replace, an entry already there belongs to an
+ * mm whose free we never saw (the address was reused): it is retired as
+ * stale, so the new mm gets a new id.  Without @replace (seeding) an
+ * existing entry wins and @e is not inserted.
+ */
+static bool entry_insert(struct mmrefs_mm *e, const void *mm, bool replace)
+{
+	struct hlist_bl_head *b = bucket_of(mm);
+	struct mmrefs_mm *old;
+	unsigned long flags;
+
+	e->mm = mm;
+	local_irq_save(flags);
+	hlist_bl_lock(b);
+	old = lookup(mm);
+	if (old && !replace) {
+		hlist_bl_unlock(b);
+		local_irq_restore(flags);
+		return false;
+	}
+	if (old)
+		unhash_locked(old);
+	hlist_bl_add_head_rcu(&e->node, b);
+	hlist_bl_unlock(b);
+	local_irq_restore(flags);
+
+	if (old) {
+		spin_lock_irqsave(&old->lock, flags);
+		old->state = MMREFS_STALE;
+		spin_unlock_irqrestore(&old->lock, flags);
+		mmrefs_count_stat(MMREFS_STAT_STALE);
+		entry_retire(old);
+	}
+	return true;
+}
+
+static void entry_unhash(struct mmrefs_mm *e)
+{
+	struct hlist_bl_head *b = bucket_of(e->mm);
+	unsigned long flags;
+	bool was_hashed;
+
+	local_irq_save(flags);
+	hlist_bl_lock(b);
+	was_hashed = !hlist_bl_unhashed(&e->node);
+	if (was_hashed)
+		unhash_locked(e);
+	hlist_bl_unlock(b);
+	local_irq_restore(flags);
+	if (was_hashed)
+		entry_retire(e);
+}
+
+/* Caller is in an RCU read-side section (probe handlers run preempt-off). */
+static bool filter_match(const struct mmrefs_mm *e)
+{
+	const struct mmrefs_filter *f = rcu_dereference(filter);
+
+	if (!f)
+		return true;
+	if (f->tgid)
+		return e->tgid == f->tgid || current->tgid == f->tgid;
+	return !strncmp(e->comm, f->comm, TASK_COMM_LEN) ||
+	       !strncmp(current->comm, f->comm, TASK_COMM_LEN);
+}
+
+static void entry_event(struct mmrefs_mm *e, enum mmrefs_op op,
+			enum mmrefs_cause cause, unsigned long site,
+			int users_old, int users_new,
+			int count_old, int count_new)
+{
+	bool record = READ_ONCE(mmrefs_enabled) && filter_match(e);
+	struct mmrefs_event ev;
+	unsigned long flags;
+
+	if (record) {
+		ev.ts = ktime_get_ns();
+		ev.site = site;
+		ev.pid = current->pid;
+		ev.tgid = current->tgid;
+		ev.users_old = users_old;
+		ev.users_new = users_new;
+		ev.count_old = count_old;
+		ev.count_new = count_new;
+		ev.cpu = raw_smp_processor_id();
+		ev.op = op;
+		ev.cause = cause;
+		ev.kthread = !!(current->flags & PF_KTHREAD);
+		memcpy(ev.comm, current->comm, TASK_COMM_LEN);
+	}
+
+	spin_lock_irqsave(&e->lock, flags);
+	e->users = users_new;
+	e->count = count_new;
+	e->ops[op]++;
+	if (op == MMREFS_OP_TEARDOWN)
+		e->state = MMREFS_TORNDOWN;
+	else if (op == MMREFS_OP_FREE)
+		e->state = MMREFS_FREED;
+	if (record && mmrefs_history) {
+		ev.seq = ++e->seq;
+		e->ring[(ev.seq - 1) % mmrefs_history] = ev;
+	}
+	spin_unlock_irqrestore(&e->lock, flags);
+
+	if (record) {
+		trace_mmrefs_event(e->id, &ev);
+		mmrefs_count_stat(MMREFS_STAT_EVENTS);
+	} else {
+		mmrefs_count_stat(MMREFS_STAT_FILTERED);
+	}
+}
+
+/* A new mm (fork's dup_mm, exec's mm_alloc): @mm is pinned by @owner. */
+void mmrefs_new(const struct mm_struct *mm, struct task_struct *owner,
+		enum mmrefs_cause cause, unsigned long site)
+{
+	struct mmrefs_mm *e = entry_alloc(GFP_NOWAIT);
+
+	if (!e)
+		return;
+	e->tgid = owner->tgid;
+	strscpy_pad(e->comm, owner->comm, sizeof(e->comm));
+	rcu_read_lock();
+	entry_insert(e, mm, true);
+	entry_event(e, MMREFS_OP_NEW, cause, site,
+		    0, atomic_read(&mm->mm_users), 0, atomic_read(&mm->mm_count));
+	rcu_read_unlock();
+}
+
+/*
+ * A transition of a tracked mm.  The free retires the entry: from here on
+ * the pointer is only a dead key and the history stays in the retired ring.
+ */
+void mmrefs_record(const struct mm_struct *mm, enum mmrefs_op op,
+		   enum mmrefs_cause cause, unsigned long site,
+		   int users_old, int users_new, int count_old, int count_new)
+{
+	struct mmrefs_mm *e;
+
+	rcu_read_lock();
+	e = lookup(mm);
+	if (!e) {
+		rcu_read_unlock();
+		mmrefs_count_stat(MMREFS_STAT_UNTRACKED);
+		return;
+	}
+	entry_event(e, op, cause, site, users_old, users_new,
+		    count_old, count_new);
+	if (op == MMREFS_OP_FREE)
+		entry_unhash(e);
+	rcu_read_unlock();
+}
+
+/*
+ * Seed every mm that existed before load.  Each one is read and inserted
+ * under task_lock() of a task that owns it, so it cannot be freed before
+ * it is in the table, where the __mmdrop probe (already armed) finds it.
+ */
+void mmrefs_table_seed(void)
+{
+	struct task_struct *g, *p;
+	struct mm_struct *mm;
+	struct mmrefs_mm *e;
+	int users, count;
+
+	rcu_read_lock();
+	for_each_process_thread(g, p) {
+		task_lock(p);
+		mm = p->mm;
+		if (!mm || lookup(mm)) {
+			task_unlock(p);
+			continue;
+		}
+		e = entry_alloc(GFP_ATOMIC);
+		if (e) {
+			e->tgid = p->tgid;
+			strscpy_pad(e->comm, p->comm, sizeof(e->comm));
+			users = atomic_read(&mm->mm_users);
+			count = atomic_read(&mm->mm_count);
+			if (entry_insert(e, mm, false))
+				entry_event(e, MMREFS_OP_SEED, MMREFS_CAUSE_SEED,
+					    0, users, users, count, count);
+			else
+				entry_free_rcu(&e->rcu);
+		}
+		task_unlock(p);
+	}
+	rcu_read_unlock();
+}
+
+/*
+ * Read the live counters of every mm some task owns, under that task's
+ * task_lock(), and stamp them with a new generation.  Returns the
+ * generation: an entry whose snap_gen is older was not found in any task.
+ */
+u64 mmrefs_table_refresh(void)
+{
+	u64 gen = atomic64_inc_return(&refresh_gen);
+	struct task_struct *g, *p;
+	struct mm_struct *mm;
+	struct mmrefs_mm *e;
+	unsigned long flags;
+	int users, count;
+
+	rcu_read_lock();
+	for_each_process_thread(g, p) {
+		task_lock(p);
+		mm = p->mm;
+		e = mm ? lookup(mm) : NULL;
+		if (e && READ_ONCE(e->snap_gen) < gen) {
+			users = atomic_read(&mm->mm_users);
+			count = atomic_read(&mm->mm_count);
+			spin_lock_irqsave(&e->lock, flags);
+			if (e->snap_gen < gen) {
+				e->snap_gen = gen;
+				e->snap_users = users;
+				e->snap_count = count;
+			}
+			spin_unlock_irqrestore(&e->lock, flags);
+		}
+		task_unlock(p);
+	}
+	rcu_read_unlock();
+	return gen;
+}
+
+static struct task_struct *cpu_current(int cpu)
+{
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 2, 0)
+	return per_cpu(pcpu_hot.current_task, cpu);
+#else
+	return per_cpu(current_task, cpu);
+#endif
+}
+
+/*
+ * Lazy-TLB references: a CPU running a task without an mm (a kernel thread,
+ * idle, or a task past exit_mm()) keeps its active_mm alive with one
+ * mm_count reference.  Task structs stay valid for a grace period after
+ * they stop running, so reading another CPU's current is safe under RCU;
+ * the mm pointers are only compared, never dereferenced.
+ */
+unsigned int mmrefs_collect_lazy(const void **lazy, unsigned int max)
+{
+	struct task_struct *p;
+	unsigned int n = 0;
+	int cpu;
+
+	rcu_read_lock();
+	for_each_online_cpu(cpu) {
+		if (n == max)
+			break;
+		p = cpu_current(cpu);
+		if (p && !READ_ONCE(p->mm) && READ_ONCE(p->active_mm))
+			lazy[n++] = READ_ONCE(p->active_mm);
+	}
+	rcu_read_unlock();
+	return n;
+}
+
+unsigned int mmrefs_lazy_refs(const void *mm, const void * const *lazy,
+			      unsigned int nr)
+{
+	unsigned int i, refs = 0;
+
+	for (i = 0; i < nr; i++)
+		refs += lazy[i] == mm;
+	return refs;
+}
+
+unsigned int mmrefs_nr_slots(bool with_retired)
+{
+	return (1U << bucket_bits) + (with_retired ? mmrefs_retired_max : 0);
+}
+
+/*
+ * The @idx'th entry of @slot, or NULL.  Slots below the bucket count are
+ * hash buckets; the rest are the retired ring, oldest first.  Caller holds
+ * rcu_read_lock().
+ */
+struct mmrefs_mm *mmrefs_slot_entry(unsigned int slot, unsigned int idx)
+{
+	unsigned int nb = 1U << bucket_bits;
+	struct hlist_bl_node *pos;
+	struct mmrefs_mm *e;
+
+	if (slot >= nb) {
+		slot -= nb;
+		if (idx || slot >= mmrefs_retired_max)
+			return NULL;
+		slot = (atomic_read(&retired_head) + 1 + slot) %
+		       mmrefs_retired_max;
+		return READ_ONCE(retired[slot]);
+	}
+	hlist_bl_for_each_entry_rcu(e, pos, &buckets[slot], node)
+		if (!idx--)
+			return e;
+	return NULL;
+}
+
+unsigned int mmrefs_table_size(void)
+{
+	return atomic_read(&nr_mms);
+}
+
+unsigned int mmrefs_retired_count(void)
+{
+	return atomic_read(&nr_retired);
+}
+
+int mmrefs_filter_set(const char *buf)
+{
+	struct mmrefs_filter *f = NULL, *old;
+	char word[TASK_COMM_LEN + 8];
+	size_t len;
+	int tgid;
+
+	len = strcspn(buf, "\n");
+	if (!len || len >= sizeof(word) || buf[len + (buf[len] == '\n')])
+		return -EINVAL;
+	memcpy(word, buf, len);
+	word[len] = '\0';
+
+	if (strcmp(word, "all")) {
+		f = kzalloc(sizeof(*f), GFP_KERNEL);
+		if (!f)
+			return -ENOMEM;
+		if (!strncmp(word, "tgid=", 5)) {
+			if (kstrtoint(word + 5, 10, &tgid) || tgid <= 0)
+				goto out_invalid;
+			f->tgid = tgid;
+		} else if (!strncmp(word, "comm=", 5)) {
+			len = strlen(word + 5);
+			if (!len || len >= TASK_COMM_LEN ||
+			    strpbrk(word + 5, " \t"))
+				goto out_invalid;
+			strscpy(f->comm, word + 5, sizeof(f->comm));
+		} else {
+			goto out_invalid;
+		}
+	}
+
+	mutex_lock(&filter_mutex);
+	old = rcu_replace_pointer(filter, f, lockdep_is_held(&filter_mutex));
+	mutex_unlock(&filter_mutex);
+	if (old)
+		kfree_rcu(old, rcu);
+	return 0;
+
+out_invalid:
+	kfree(f);
+	return -EINVAL;
+}
+
+int mmrefs_filter_show(char *buf, size_t len)
+{
+	const struct mmrefs_filter *f;
+	int n;
+
+	rcu_read_lock();
+	f = rcu_dereference(filter);
+	if (!f)
+		n = scnprintf(buf, len, "all\n");
+	else if (f->tgid)
+		n = scnprintf(buf, len, "tgid=%d\n", f->tgid);
+	else
+		n = scnprintf(buf, len, "comm=%s\n", f->comm);
+	rcu_read_unlock();
+	return n;
+}
+
+int mmrefs_table_init(void)
+{
+	unsigned int i;
+
+	bucket_bits = ilog2(roundup_pow_of_two(max(mmrefs_max_mms / 2, 64U)));
+	buckets = kvcalloc(1U << bucket_bits, sizeof(*buckets), GFP_KERNEL);
+	if (!buckets)
+		return -ENOMEM;
+	for (i = 0; i < (1U << bucket_bits); i++)
+		INIT_HLIST_BL_HEAD(&buckets[i]);
+
+	retired = kcalloc(max(mmrefs_retired_max, 1U), sizeof(*retired),
+			  GFP_KERNEL);
+	if (!retired)
+		goto out_free_buckets;
+
+	entry_cache = kmem_cache_create("mmrefs_mm", mmrefs_entry_size(),
+					0, 0, NULL);
+	if (!entry_cache)
+		goto out_free_retired;
+	return 0;
+
+out_free_retired:
+	kfree(retired);
+out_free_buckets:
+	kvfree(buckets);
+	return -ENOMEM;
+}
+
+/* Probes are gone and no reader is left: free everything. */
+void mmrefs_table_exit(void)
+{
+	struct hlist_bl_node *pos, *tmp;
+	struct mmrefs_mm *e;
+	unsigned int i;
+
+	for (i = 0; i < (1U << bucket_bits); i++)
+		hlist_bl_for_each_entry_safe(e, pos, tmp, &buckets[i], node)
+			kmem_cache_free(entry_cache, e);
+	for (i = 0; i < mmrefs_retired_max; i++)
+		if (retired[i])
+			kmem_cache_free(entry_cache, retired[i]);
+	rcu_barrier();
+	kmem_cache_destroy(entry_cache);
+	kfree(retired);
+	kvfree(buckets);
+	kfree(rcu_dereference_protected(filter, true));
+}
