@@ -109,18 +109,22 @@ static int mms_show(struct seq_file *m, void *v)
 	struct table_iter *it = m->private;
 	struct mmrefs_mm *c = snapshot(it, v, 0);
 	bool live = c->snap_gen >= it->gen;
-	unsigned int op;
+	unsigned int op, lazy;
 
 	if (c->state != MMREFS_LIVE && c->state != MMREFS_TORNDOWN)
 		return 0;
+	/*
+	 * Without a task to read it through, count is the last event's value
+	 * with that moment's lazy-TLB references replaced by today's.
+	 */
+	lazy = mmrefs_lazy_refs(c->mm, it->lazy, it->nlazy);
 	seq_printf(m, "id=%llu tgid=%d comm=", c->id, c->tgid);
 	seq_comm(m, c->comm);
 	seq_printf(m, " state=%s users=%d count=%d lazy=%u src=%s age_ms=%llu",
 		   mmrefs_state_name(c->state),
 		   live ? c->snap_users : c->users,
-		   live ? c->snap_count : c->count,
-		   mmrefs_lazy_refs(c->mm, it->lazy, it->nlazy),
-		   live ? "live" : "event",
+		   live ? c->snap_count : c->count - c->lazy + lazy,
+		   lazy, live ? "live" : "event",
 		   div_u64(ktime_get_ns() - c->born, NSEC_PER_MSEC));
 	for (op = 0; op < MMREFS_NR_OPS; op++)
 		seq_printf(m, " %s=%u", mmrefs_op_name(op), c->ops[op]);

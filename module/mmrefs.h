@@ -92,6 +92,7 @@ struct mmrefs_mm {
 	pid_t tgid;
 	char comm[TASK_COMM_LEN];
 	int users, count;	/* as seen at the last event */
+	int lazy;		/* lazy-TLB part of count then, if known */
 	u32 seq;		/* events recorded into the ring */
 	u32 ops[MMREFS_NR_OPS];
 	/* last values read under task_lock by a reader; see table_refresh() */

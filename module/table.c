@@ -227,6 +227,31 @@ static void entry_unhash(struct mmrefs_mm *e)
 		entry_retire(e);
 }
 
+static struct task_struct *cpu_current(int cpu)
+{
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 2, 0)
+	return per_cpu(pcpu_hot.current_task, cpu);
+#else
+	return per_cpu(current_task, cpu);
+#endif
+}
+
+/*
+ * Lazy-TLB references to @mm right now (see mmrefs_collect_lazy()).
+ * Caller holds rcu_read_lock().
+ */
+static int lazy_now(const void *mm)
+{
+	struct task_struct *p;
+	int cpu, refs = 0;
+
+	for_each_online_cpu(cpu) {
+		p = cpu_current(cpu);
+		refs += p && !READ_ONCE(p->mm) && READ_ONCE(p->active_mm) == mm;
+	}
+	return refs;
+}
+
 /* Caller is in an RCU read-side section (probe handlers run preempt-off). */
 static bool filter_match(const struct mmrefs_mm *e)
 {
@@ -248,6 +273,17 @@ static void entry_event(struct mmrefs_mm *e, enum mmrefs_op op,
 	bool record = READ_ONCE(mmrefs_enabled) && filter_match(e);
 	struct mmrefs_event ev;
 	unsigned long flags;
+	int lazy = 0;
+
+	/*
+	 * After these the mm may have no task left to read it through, and
+	 * the lazy-TLB references counted now go away without an event.
+	 * Remember them, so readers can show count = the rest + lazy refs
+	 * at read time.
+	 */
+	if (op == MMREFS_OP_TEARDOWN || op == MMREFS_OP_USE ||
+	    op == MMREFS_OP_UNUSE || cause == MMREFS_CAUSE_EXIT)
+		lazy = lazy_now(e->mm);
 
 	if (record) {
 		ev.ts = ktime_get_ns();
@@ -268,6 +304,7 @@ static void entry_event(struct mmrefs_mm *e, enum mmrefs_op op,
 	spin_lock_irqsave(&e->lock, flags);
 	e->users = users_new;
 	e->count = count_new;
+	e->lazy = lazy;
 	e->ops[op]++;
 	if (op == MMREFS_OP_TEARDOWN)
 		e->state = MMREFS_TORNDOWN;
@@ -399,15 +436,6 @@ u64 mmrefs_table_refresh(void)
 	}
 	rcu_read_unlock();
 	return gen;
-}
-
-static struct task_struct *cpu_current(int cpu)
-{
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 2, 0)
-	return per_cpu(pcpu_hot.current_task, cpu);
-#else
-	return per_cpu(current_task, cpu);
-#endif
 }
 
 /*
