@@ -1,0 +1,301 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The writable files: mmrefs filter and enable restrict what is recorded
+ * and reject anything they do not understand with EINVAL, leaving their
+ * state unchanged; the borrower's control does the same, and refuses
+ * pids without an mm (ESRCH) and a 33rd borrow (EBUSY).
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/prctl.h>
+#include <sys/uio.h>
+#include <sys/wait.h>
+
+#include "kselftest_harness.h"
+#include "mmrefs_util.h"
+
+#define BORROW_MAX	32
+
+static unsigned long word = 42;
+
+/* Read one word of pid's memory: a get/mm_access + put on its mm. */
+static int peek(pid_t pid)
+{
+	unsigned long val;
+	struct iovec local = { &val, sizeof(val) };
+	struct iovec remote = { &word, sizeof(word) };
+
+	return process_vm_readv(pid, &local, 1, &remote, 1, 0) ==
+	       sizeof(val) ? 0 : -1;
+}
+
+static int nr_events(long id)
+{
+	static struct mmrefs_history h;
+
+	if (mmrefs_history(id, &h))
+		return -1;
+	return mmrefs_field(h.header, "events");
+}
+
+/* The file's content without the trailing newline. */
+static const char *read_setting(const char *path)
+{
+	static char val[64];
+	const char *text = mmrefs_read_file(path);
+
+	if (!text)
+		return "";
+	snprintf(val, sizeof(val), "%.*s", (int)strcspn(text, "\n"), text);
+	return val;
+}
+
+FIXTURE(control) {
+	pid_t a, b;
+	int a_fd, b_fd;
+	long a_id, b_id;
+};
+
+FIXTURE_SETUP(control)
+{
+	const char *why = mmrefs_missing();
+
+	self->a_fd = self->b_fd = -1;
+	if (why)
+		SKIP(return, "%s", why);
+	if (access(MMREFS_FILTER, W_OK) || access(MMREFS_ENABLE, W_OK))
+		SKIP(return, "no %s or %s", MMREFS_FILTER, MMREFS_ENABLE);
+	mmrefs_reset_filter();
+	self->a = mmrefs_spawn_waiter("mmr_ctl_a", &self->a_fd);
+	self->b = mmrefs_spawn_waiter("mmr_ctl_b", &self->b_fd);
+	ASSERT_GT(self->a, 0);
+	ASSERT_GT(self->b, 0);
+	self->a_id = mmrefs_id_of(self->a);
+	self->b_id = mmrefs_id_of(self->b);
+	ASSERT_GT(self->a_id, 0);
+	ASSERT_GT(self->b_id, 0);
+}
+
+FIXTURE_TEARDOWN(control)
+{
+	mmrefs_waiter_reap(&self->a, &self->a_fd);
+	mmrefs_waiter_reap(&self->b, &self->b_fd);
+	mmrefs_reset_filter();
+}
+
+TEST_F(control, filter_tgid_restricts_recording)
+{
+	char want[32];
+	int a0, b0;
+
+	RETURN_IF_SETUP_SKIPPED();
+	snprintf(want, sizeof(want), "tgid=%d", self->a);
+	ASSERT_EQ(0, mmrefs_write_file(MMREFS_FILTER, want));
+	EXPECT_STREQ(want, read_setting(MMREFS_FILTER));
+
+	a0 = nr_events(self->a_id);
+	b0 = nr_events(self->b_id);
+	ASSERT_EQ(0, peek(self->a));
+	ASSERT_EQ(0, peek(self->b));
+	/* we match neither; a's owner matches: only a's mm records (get+put) */
+	EXPECT_EQ(a0 + 2, nr_events(self->a_id));
+	EXPECT_EQ(b0, nr_events(self->b_id));
+
+	/* filter=all records everybody again */
+	ASSERT_EQ(0, mmrefs_write_file(MMREFS_FILTER, "all\n"));
+	EXPECT_STREQ("all", read_setting(MMREFS_FILTER));
+	ASSERT_EQ(0, peek(self->b));
+	EXPECT_EQ(b0 + 2, nr_events(self->b_id));
+}
+
+TEST_F(control, filter_comm_matches_actor)
+{
+	int a0;
+
+	RETURN_IF_SETUP_SKIPPED();
+	prctl(PR_SET_NAME, "mmr_ctl_peek");
+	ASSERT_EQ(0, mmrefs_write_file(MMREFS_FILTER, "comm=mmr_ctl_peek"));
+	EXPECT_STREQ("comm=mmr_ctl_peek", read_setting(MMREFS_FILTER));
+	a0 = nr_events(self->a_id);
+	/* we are the actor and match: get + put recorded on a's mm */
+	ASSERT_EQ(0, peek(self->a));
+	EXPECT_EQ(a0 + 2, nr_events(self->a_id));
+
+	/* neither actor nor owner matches: nothing recorded */
+	ASSERT_EQ(0, mmrefs_write_file(MMREFS_FILTER, "comm=mmr_nobody"));
+	ASSERT_EQ(0, peek(self->a));
+	EXPECT_EQ(a0 + 2, nr_events(self->a_id));
+}
+
+TEST_F(control, enable_zero_stops_recording)
+{
+	char line[MMREFS_LINE_MAX];
+	int a0;
+
+	RETURN_IF_SETUP_SKIPPED();
+	ASSERT_EQ(0, mmrefs_write_file(MMREFS_ENABLE, "0"));
+	EXPECT_STREQ("0", read_setting(MMREFS_ENABLE));
+	a0 = nr_events(self->a_id);
+	ASSERT_EQ(0, peek(self->a));
+	/* no events, but the table still tracks the mm */
+	EXPECT_EQ(a0, nr_events(self->a_id));
+	ASSERT_EQ(0, mmrefs_mms_by_id(self->a_id, line, sizeof(line)));
+	EXPECT_EQ(1, mmrefs_field(line, "users"));
+
+	ASSERT_EQ(0, mmrefs_write_file(MMREFS_ENABLE, "1\n"));
+	EXPECT_STREQ("1", read_setting(MMREFS_ENABLE));
+	ASSERT_EQ(0, peek(self->a));
+	EXPECT_EQ(a0 + 2, nr_events(self->a_id));
+}
+
+TEST_F(control, bad_filter_rejected)
+{
+	static const char * const bad[] = {
+		"tgid=0", "tgid=-1", "tgid=", "tgid=12x", "tgid=abc",
+		"comm=", "comm=sixteen_chars_xy", "bogus", "all junk",
+		"tgid=1 comm=x", "ALL",
+	};
+	unsigned int i;
+
+	RETURN_IF_SETUP_SKIPPED();
+	/* a 15-character comm is the longest accepted */
+	ASSERT_EQ(0, mmrefs_write_file(MMREFS_FILTER, "comm=fifteen_chars_x"));
+	EXPECT_STREQ("comm=fifteen_chars_x", read_setting(MMREFS_FILTER));
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		/* rejected with EINVAL, filter unchanged */
+		EXPECT_EQ(-EINVAL, mmrefs_write_file(MMREFS_FILTER, bad[i]))
+			TH_LOG("filter \"%s\"", bad[i]);
+		EXPECT_STREQ("comm=fifteen_chars_x", read_setting(MMREFS_FILTER));
+	}
+}
+
+TEST_F(control, bad_enable_rejected)
+{
+	static const char * const bad[] = { "2", "x", "-1", "enable" };
+	unsigned int i;
+
+	RETURN_IF_SETUP_SKIPPED();
+	ASSERT_EQ(0, mmrefs_write_file(MMREFS_ENABLE, "0"));
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		/* rejected with EINVAL, still disabled */
+		EXPECT_EQ(-EINVAL, mmrefs_write_file(MMREFS_ENABLE, bad[i]))
+			TH_LOG("enable \"%s\"", bad[i]);
+		EXPECT_STREQ("0", read_setting(MMREFS_ENABLE));
+	}
+}
+
+/* The borrower's control file needs only mmrefs_borrow.ko. */
+FIXTURE(borrow_control) {
+	pid_t child;
+	int child_fd;
+};
+
+FIXTURE_SETUP(borrow_control)
+{
+	const char *why = borrow_missing();
+
+	self->child_fd = -1;
+	if (why)
+		SKIP(return, "%s", why);
+	self->child = mmrefs_spawn_waiter("mmr_ctl", &self->child_fd);
+	ASSERT_GT(self->child, 0);
+}
+
+FIXTURE_TEARDOWN(borrow_control)
+{
+	if (!borrow_missing())
+		borrow_cmd("release all");
+	mmrefs_waiter_reap(&self->child, &self->child_fd);
+}
+
+TEST_F(borrow_control, bad_commands_rejected)
+{
+	const char *max = mmrefs_read_file(BORROW_MAX_HOLD);
+	long max_hold = max ? strtol(max, NULL, 10) : 60000;
+	pid_t p = self->child;
+	char cmd[64];
+	const char *bad[] = {
+		"grab", "grab 0", "grab -5", "grab 12x", "grab +", "steal %d",
+		"grab %d 0", "grab %d 10 extra", "get %d abc", "get %d -1",
+		"release", "release 0", "release %dx", "release all now",
+		"grab %d %ld",
+	};
+	unsigned int i;
+
+	RETURN_IF_SETUP_SKIPPED();
+	ASSERT_EQ(0, borrow_cmd("grab %d", p));
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		/* the last one asks for one ms more than max_hold_ms */
+		snprintf(cmd, sizeof(cmd), bad[i], p, max_hold + 1);
+		/* rejected with EINVAL, the one borrow unchanged */
+		EXPECT_EQ(-EINVAL, mmrefs_write_file(BORROW_CONTROL, cmd))
+			TH_LOG("command \"%s\"", cmd);
+		EXPECT_EQ(1, borrow_count(p));
+	}
+	/* HOLD_MS == max_hold_ms is still accepted */
+	EXPECT_EQ(0, borrow_cmd("get %d %ld", p, max_hold));
+	EXPECT_EQ(2, borrow_count(p));
+	EXPECT_EQ(0, borrow_cmd("release %d\n", p));
+	EXPECT_EQ(0, borrow_count(p));
+}
+
+TEST_F(borrow_control, pid_without_mm_rejected)
+{
+	siginfo_t info;
+	int status;
+	pid_t gone;
+
+	RETURN_IF_SETUP_SKIPPED();
+	/* kthreadd (pid 2) is a kernel thread: no mm of its own */
+	EXPECT_EQ(-ESRCH, borrow_cmd("grab 2"));
+	EXPECT_EQ(-ESRCH, borrow_cmd("get 2"));
+
+	/* a zombie has no mm any more */
+	gone = fork();
+	ASSERT_GE(gone, 0);
+	if (!gone)
+		_exit(0);
+	ASSERT_EQ(0, waitid(P_PID, gone, &info, WEXITED | WNOWAIT));
+	EXPECT_EQ(-ESRCH, borrow_cmd("grab %d", gone));
+	EXPECT_EQ(-ESRCH, borrow_cmd("get %d", gone));
+	ASSERT_EQ(gone, waitpid(gone, &status, 0));
+	/* a reaped pid does not exist */
+	EXPECT_EQ(-ESRCH, borrow_cmd("grab %d", gone));
+	/* nothing was borrowed, nothing to release */
+	EXPECT_EQ(-ENOENT, borrow_cmd("release %d", gone));
+	EXPECT_EQ(0, borrow_count(gone));
+}
+
+TEST_F(borrow_control, limit_is_32_borrows)
+{
+	long users, count, lazy, id = -1;
+	int i;
+
+	RETURN_IF_SETUP_SKIPPED();
+	if (!mmrefs_missing())
+		id = mmrefs_id_of(self->child);
+	for (i = 0; i < BORROW_MAX; i++)
+		ASSERT_EQ(0, borrow_cmd("grab %d", self->child));
+	/* the 33rd is refused and changes nothing */
+	EXPECT_EQ(-EBUSY, borrow_cmd("grab %d", self->child));
+	EXPECT_EQ(-EBUSY, borrow_cmd("get %d", self->child));
+	EXPECT_EQ(BORROW_MAX, borrow_count(self->child));
+	/* 32 grabs: one user, count 1 + 32 */
+	if (id > 0 && mmrefs_settle(id)) {
+		ASSERT_EQ(0, mmrefs_counts(id, &users, &count, &lazy));
+		EXPECT_EQ(1, users);
+		EXPECT_EQ(1 + BORROW_MAX, count - lazy);
+	}
+	EXPECT_EQ(0, borrow_cmd("release all"));
+	EXPECT_EQ(0, borrow_count(self->child));
+	if (id > 0 && mmrefs_settle(id)) {
+		ASSERT_EQ(0, mmrefs_counts(id, &users, &count, &lazy));
+		EXPECT_EQ(1, count - lazy);
+	}
+}
+
+TEST_HARNESS_MAIN

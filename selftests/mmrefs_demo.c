@@ -1,0 +1,129 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * mmrefs demo (make demo): one short story of an mm's references, printed
+ * as "step ..." lines with the matching mmrefs rows ("  mms: ...").
+ *
+ *   1. two threads share our mm (users 3), then join (users 1)
+ *   2. a forked child gets its own mm (new/fork)
+ *   3. the mmrefs_borrow kthread grabs the child's mm (count +1)
+ *   4. the child exits while borrowed: users 0, torn down, not freed
+ *   5. release: the kthread's mmdrop frees it
+ *   6. the child mm's history, new/fork to free
+ *
+ * Needs mmrefs.ko and mmrefs_borrow.ko loaded and debugfs mounted.
+ * Exit: 0 done, 1 a step failed, 4 a module is missing.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "mmrefs_util.h"
+
+static pthread_barrier_t started;
+
+static void show_mm(long id)
+{
+	char line[MMREFS_LINE_MAX];
+
+	if (mmrefs_mms_by_id(id, line, sizeof(line)))
+		printf("  mms: id=%ld is not in mms (freed)\n", id);
+	else
+		printf("  mms: %s\n", line);
+	fflush(stdout);
+}
+
+static void *demo_thread(void *arg)
+{
+	printf("step thread %ld started\n", (long)arg);
+	fflush(stdout);
+	/* both threads and main are alive at once: users 3 */
+	pthread_barrier_wait(&started);
+	pthread_barrier_wait(&started);
+	return NULL;
+}
+
+static int fail(const char *what)
+{
+	printf("demo failed: %s (%s)\n", what, strerror(errno));
+	return 1;
+}
+
+int main(void)
+{
+	struct mmrefs_history h;
+	char line[MMREFS_LINE_MAX];
+	long self_id, child_id, users, count, lazy;
+	const char *why = mmrefs_missing() ?: borrow_missing();
+	pthread_t t[2];
+	pid_t child;
+	int fd, i;
+
+	printf("demo pid=%d\n", getpid());
+	if (why) {
+		printf("demo skipped: %s\n", why);
+		return 4;
+	}
+	self_id = mmrefs_id_of(getpid());
+
+	pthread_barrier_init(&started, NULL, 3);
+	for (i = 0; i < 2; i++)
+		if (pthread_create(&t[i], NULL, demo_thread, (void *)(long)i + 1))
+			return fail("pthread_create");
+	pthread_barrier_wait(&started);
+	printf("step threads running (expect users=3)\n");
+	show_mm(self_id);
+	pthread_barrier_wait(&started);
+	for (i = 0; i < 2; i++)
+		pthread_join(t[i], NULL);
+	/* exit_mm's mmput comes a moment after the join returns */
+	loop_until(!mmrefs_counts(self_id, &users, &count, &lazy) && users == 1);
+	printf("step threads joined (expect users=1)\n");
+	show_mm(self_id);
+
+	child = mmrefs_spawn_waiter("demo_child", &fd);
+	if (child < 0)
+		return fail("fork");
+	child_id = mmrefs_id_of(child);
+	printf("step forked child pid=%d mm id=%ld (expect users=1)\n",
+	       child, child_id);
+	show_mm(child_id);
+
+	if (borrow_cmd("grab %d", child))
+		return fail("grab");
+	mmrefs_settle(child_id);
+	printf("step kthread mmrefs_borrow grabbed the child's mm (expect users=1 count=2)\n");
+	show_mm(child_id);
+	if (!borrow_line(child, line, sizeof(line)))
+		printf("  borrower: %s\n", line);
+
+	mmrefs_waiter_exit(&child, &fd);
+	loop_until(!mmrefs_mms_by_id(child_id, line, sizeof(line)) &&
+		   mmrefs_field(line, "users") == 0);
+	mmrefs_settle(child_id);
+	printf("step child exited while borrowed (expect state=torndown users=0 count=1)\n");
+	show_mm(child_id);
+
+	if (borrow_cmd("release all"))
+		return fail("release");
+	printf("step released the borrow\n");
+	if (!loop_until((mmrefs_flush_lazy(),
+			 mmrefs_mms_by_id(child_id, line, sizeof(line)))))
+		return fail("child mm not freed");
+	printf("step freed mm id=%ld\n", child_id);
+	show_mm(child_id);
+
+	printf("step history of mm id=%ld\n", child_id);
+	if (mmrefs_history(child_id, &h))
+		return fail("no history");
+	printf("%s\n", h.header);
+	for (i = 0; i < h.nr; i++)
+		printf("  seq=%ld op=%s cause=%s comm=%s kthread=%ld users=%ld->%ld count=%ld->%ld\n",
+		       h.ev[i].seq, h.ev[i].op, h.ev[i].cause, h.ev[i].comm,
+		       h.ev[i].kthread, h.ev[i].users_old, h.ev[i].users_new,
+		       h.ev[i].count_old, h.ev[i].count_new);
+	printf("demo done\n");
+	return 0;
+}

@@ -1,0 +1,429 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Helpers for the mmrefs selftests; see mmrefs_util.h. Files are read
+ * into one static buffer with plain open/read/close and parsed without
+ * malloc, so a vfork child may call them too.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <signal.h>
+#include <unistd.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+
+#include "mmrefs_util.h"
+
+/* history holds up to max_mms entries; tests run on small guests. */
+static char file_buf[8 << 20];
+
+void mmrefs_sleep_ms(int ms)
+{
+	struct timespec ts = { .tv_sec = ms / 1000,
+			       .tv_nsec = (ms % 1000) * 1000000L };
+
+	while (nanosleep(&ts, &ts) && errno == EINTR)
+		;
+}
+
+const char *mmrefs_read_file(const char *path)
+{
+	size_t len = 0;
+	ssize_t n;
+	int fd;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return NULL;
+	while (len < sizeof(file_buf) - 1) {
+		n = read(fd, file_buf + len, sizeof(file_buf) - 1 - len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		len += n;
+	}
+	close(fd);
+	file_buf[len] = '\0';
+	return file_buf;
+}
+
+int mmrefs_write_file(const char *path, const char *s)
+{
+	ssize_t n;
+	int fd, err = 0;
+
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	n = write(fd, s, strlen(s));
+	if (n < 0)
+		err = -errno;
+	else if ((size_t)n != strlen(s))
+		err = -EIO;
+	close(fd);
+	return err;
+}
+
+int borrow_cmd(const char *fmt, ...)
+{
+	char cmd[128];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	va_end(ap);
+	return mmrefs_write_file(BORROW_CONTROL, cmd);
+}
+
+/* Copy the line of text that starts at p (without '\n') into out. */
+static void copy_line(const char *p, char *out, size_t len)
+{
+	size_t n = strcspn(p, "\n");
+
+	if (n >= len)
+		n = len - 1;
+	memcpy(out, p, n);
+	out[n] = '\0';
+}
+
+/*
+ * Find the next line of text at or after *pos that starts with prefix and
+ * whose key has value val; advance *pos past it.
+ */
+static const char *find_line(const char *text, const char *prefix,
+			     const char *key, long val)
+{
+	char line[MMREFS_LINE_MAX];
+	const char *p = text;
+
+	while (p && *p) {
+		copy_line(p, line, sizeof(line));
+		if (!strncmp(line, prefix, strlen(prefix)) &&
+		    mmrefs_field(line, key) == val)
+			return p;
+		p = strchr(p, '\n');
+		if (p)
+			p++;
+	}
+	return NULL;
+}
+
+int borrow_line(pid_t pid, char *line, size_t len)
+{
+	const char *text = mmrefs_read_file(BORROW_CONTROL);
+	const char *p;
+
+	p = text ? find_line(text, "borrow ", "pid", pid) : NULL;
+	if (!p)
+		return -ENOENT;
+	copy_line(p, line, len);
+	return 0;
+}
+
+int borrow_count(pid_t pid)
+{
+	const char *p = mmrefs_read_file(BORROW_CONTROL);
+	int n = 0;
+
+	while (p && (p = find_line(p, "borrow ", "pid", pid))) {
+		n++;
+		p = strchr(p, '\n');
+		if (p)
+			p++;
+	}
+	return n;
+}
+
+/* Position of " key=" (or "key=" at the start) in line, value follows. */
+static const char *field_pos(const char *line, const char *key)
+{
+	size_t klen = strlen(key);
+	const char *p = line;
+
+	while ((p = strstr(p, key))) {
+		if ((p == line || p[-1] == ' ') && p[klen] == '=')
+			return p + klen + 1;
+		p += klen;
+	}
+	return NULL;
+}
+
+long mmrefs_field(const char *line, const char *key)
+{
+	const char *v = field_pos(line, key);
+	char *end;
+	long val;
+
+	if (!v)
+		return MMREFS_FIELD_MISSING;
+	val = strtol(v, &end, 10);
+	return end == v ? MMREFS_FIELD_MISSING : val;
+}
+
+int mmrefs_field_str(const char *line, const char *key, char *out, size_t len)
+{
+	const char *v = field_pos(line, key);
+	size_t n;
+
+	if (!v)
+		return -ENOENT;
+	n = strcspn(v, " \n");
+	if (n >= len)
+		n = len - 1;
+	memcpy(out, v, n);
+	out[n] = '\0';
+	return 0;
+}
+
+static int mms_find(const char *key, long val, char *line, size_t len)
+{
+	const char *text = mmrefs_read_file(MMREFS_MMS);
+	const char *p;
+
+	p = text ? find_line(text, "id=", key, val) : NULL;
+	if (!p)
+		return -ENOENT;
+	copy_line(p, line, len);
+	return 0;
+}
+
+int mmrefs_mms_by_tgid(pid_t tgid, char *line, size_t len)
+{
+	return mms_find("tgid", tgid, line, len);
+}
+
+int mmrefs_mms_by_id(long id, char *line, size_t len)
+{
+	return mms_find("id", id, line, len);
+}
+
+long mmrefs_id_of(pid_t tgid)
+{
+	char line[MMREFS_LINE_MAX];
+
+	if (mmrefs_mms_by_tgid(tgid, line, sizeof(line)))
+		return -1;
+	return mmrefs_field(line, "id");
+}
+
+int mmrefs_counts(long id, long *users, long *count, long *lazy)
+{
+	char line[MMREFS_LINE_MAX];
+
+	if (mmrefs_mms_by_id(id, line, sizeof(line)))
+		return -ENOENT;
+	*users = mmrefs_field(line, "users");
+	*count = mmrefs_field(line, "count");
+	*lazy = mmrefs_field(line, "lazy");
+	return 0;
+}
+
+/* "users=1->2": old and new value. */
+static void field_pair(const char *line, const char *key, long *old, long *new)
+{
+	const char *v = field_pos(line, key);
+	char *end;
+
+	*old = *new = MMREFS_FIELD_MISSING;
+	if (!v)
+		return;
+	*old = strtol(v, &end, 10);
+	if (end[0] == '-' && end[1] == '>')
+		*new = strtol(end + 2, NULL, 10);
+}
+
+static void parse_event(const char *line, struct mmrefs_event *e)
+{
+	memset(e, 0, sizeof(*e));
+	e->id = mmrefs_field(line, "id");
+	e->seq = mmrefs_field(line, "seq");
+	e->cpu = mmrefs_field(line, "cpu");
+	e->pid = mmrefs_field(line, "pid");
+	e->tgid = mmrefs_field(line, "tgid");
+	e->kthread = mmrefs_field(line, "kthread");
+	field_pair(line, "users", &e->users_old, &e->users_new);
+	field_pair(line, "count", &e->count_old, &e->count_new);
+	mmrefs_field_str(line, "op", e->op, sizeof(e->op));
+	mmrefs_field_str(line, "cause", e->cause, sizeof(e->cause));
+	mmrefs_field_str(line, "comm", e->comm, sizeof(e->comm));
+}
+
+int mmrefs_history(long id, struct mmrefs_history *h)
+{
+	const char *text = mmrefs_read_file(MMREFS_HISTORY);
+	char line[MMREFS_LINE_MAX];
+	const char *p;
+
+	memset(h, 0, sizeof(*h));
+	p = text ? find_line(text, "mm ", "id", id) : NULL;
+	if (!p)
+		return -ENOENT;
+	copy_line(p, h->header, sizeof(h->header));
+	for (p = strchr(p, '\n'); p && p[1] == ' ' && p[2] == ' ';
+	     p = strchr(p, '\n')) {
+		p++;
+		copy_line(p, line, sizeof(line));
+		if (h->nr < MMREFS_EVENTS_MAX)
+			parse_event(line, &h->ev[h->nr++]);
+	}
+	return 0;
+}
+
+int mmrefs_find_event(const struct mmrefs_history *h, int from,
+		      const char *op, const char *cause)
+{
+	int i;
+
+	for (i = from < 0 ? 0 : from; i < h->nr; i++)
+		if (!strcmp(h->ev[i].op, op) &&
+		    (!cause || !strcmp(h->ev[i].cause, cause)))
+			return i;
+	return -1;
+}
+
+int mmrefs_count_events(const struct mmrefs_history *h, const char *op,
+			const char *cause)
+{
+	int i, n = 0;
+
+	for (i = 0; (i = mmrefs_find_event(h, i, op, cause)) >= 0; i++)
+		n++;
+	return n;
+}
+
+void mmrefs_flush_lazy(void)
+{
+	long ncpus = sysconf(_SC_NPROCESSORS_CONF);
+	cpu_set_t saved, one;
+	long cpu;
+
+	if (sched_getaffinity(0, sizeof(saved), &saved))
+		return;
+	for (cpu = 0; cpu < ncpus && cpu < CPU_SETSIZE; cpu++) {
+		CPU_ZERO(&one);
+		CPU_SET(cpu, &one);
+		/* Offline or forbidden CPUs fail here; nothing to flush. */
+		if (sched_setaffinity(0, sizeof(one), &one))
+			continue;
+		sched_yield();
+	}
+	sched_setaffinity(0, sizeof(saved), &saved);
+}
+
+bool mmrefs_settle(long id)
+{
+	long users, count, lazy;
+
+	return loop_until((mmrefs_flush_lazy(),
+			   !mmrefs_counts(id, &users, &count, &lazy) && !lazy));
+}
+
+const char *mmrefs_missing(void)
+{
+	if (getuid())
+		return "must run as root";
+	if (access(MMREFS_MMS, R_OK) || access(MMREFS_HISTORY, R_OK))
+		return "mmrefs.ko not loaded (no " MMREFS_MMS ")";
+	return NULL;
+}
+
+const char *borrow_missing(void)
+{
+	if (getuid())
+		return "must run as root";
+	if (access(BORROW_CONTROL, W_OK))
+		return "mmrefs_borrow.ko not loaded (no " BORROW_CONTROL ")";
+	return NULL;
+}
+
+void mmrefs_reset_filter(void)
+{
+	mmrefs_write_file(MMREFS_FILTER, "all");
+	mmrefs_write_file(MMREFS_ENABLE, "1");
+}
+
+int mmrefs_load_module(const char *path)
+{
+	int fd, err = 0;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (syscall(__NR_finit_module, fd, "", 0))
+		err = -errno;
+	close(fd);
+	return err;
+}
+
+int mmrefs_unload_module(const char *name)
+{
+	/* A module still in use fails at once instead of blocking. */
+	if (syscall(__NR_delete_module, name, O_NONBLOCK))
+		return -errno;
+	return 0;
+}
+
+long mmrefs_tainted(void)
+{
+	const char *t = mmrefs_read_file("/proc/sys/kernel/tainted");
+
+	return t ? strtol(t, NULL, 10) : -1;
+}
+
+pid_t mmrefs_spawn_waiter(const char *comm, int *release_fd)
+{
+	int fds[2];
+	pid_t pid;
+	char c;
+
+	if (pipe2(fds, O_CLOEXEC))
+		return -1;
+	pid = fork();
+	if (pid < 0) {
+		close(fds[0]);
+		close(fds[1]);
+		return -1;
+	}
+	if (!pid) {
+		close(fds[1]);
+		prctl(PR_SET_NAME, comm);
+		while (read(fds[0], &c, 1) < 0 && errno == EINTR)
+			;
+		_exit(0);
+	}
+	close(fds[0]);
+	*release_fd = fds[1];
+	return pid;
+}
+
+int mmrefs_waiter_exit(pid_t *pid, int *release_fd)
+{
+	int status;
+
+	if (*release_fd > 0) {
+		close(*release_fd);
+		*release_fd = -1;
+	}
+	if (*pid <= 0)
+		return -1;
+	if (waitpid(*pid, &status, 0) != *pid)
+		status = -1;
+	*pid = 0;
+	return status;
+}
+
+void mmrefs_waiter_reap(pid_t *pid, int *release_fd)
+{
+	/* Never kill(0, ...): that is our own process group. */
+	if (*pid > 0)
+		kill(*pid, SIGKILL);
+	mmrefs_waiter_exit(pid, release_fd);
+}
