@@ -44,6 +44,7 @@ static struct mmrefs_mm *iter_cur(struct table_iter *it)
 }
 
 static void *table_start(struct seq_file *m, loff_t *pos)
+	__acquires(RCU)
 {
 	struct table_iter *it = m->private;
 	loff_t skip;

@@ -16,42 +16,76 @@
 #ifndef MMREFS_H
 #define MMREFS_H
 
-#include <linux/list_bl.h>
+#include <linux/list.h>
 #include <linux/percpu.h>
 #include <linux/rcupdate.h>
 #include <linux/sched.h>
 #include <linux/spinlock.h>
 #include <linux/types.h>
 
-/*
- * Operations (what happened to the counters) and causes (why).  Each list
- * is written once; it expands into the enum, the names printed by debugfs
- * and the symbol tables of the trace event.
- */
-#define MMREFS_OPS(EM, EMe)						\
-	EM(SEED, seed) EM(NEW, new) EM(GET, get) EM(PUT, put)		\
-	EM(GRAB, grab) EM(USE, use) EM(UNUSE, unuse)			\
-	EM(TEARDOWN, teardown) EMe(FREE, free)
-
-#define MMREFS_CAUSES(EM, EMe)						\
-	EM(SEED, seed) EM(FORK, fork) EM(EXEC, exec) EM(THREAD, thread)	\
-	EM(VFORK, vfork) EM(CLONE_VM, clone_vm) EM(EXIT, exit)		\
-	EM(GET_TASK_MM, get_task_mm) EM(MM_ACCESS, mm_access)		\
-	EM(PUT, put) EM(ASYNC, async) EM(PROC, proc)			\
-	EM(KTHREAD, kthread) EM(TEARDOWN, teardown) EMe(FREE, free)
-
-#define MMREFS_OP_ENUM(a, b)	MMREFS_OP_##a,
-#define MMREFS_CAUSE_ENUM(a, b)	MMREFS_CAUSE_##a,
-
+/* What happened to the counters.  Names: MMREFS_OP_SYMBOLS. */
 enum mmrefs_op {
-	MMREFS_OPS(MMREFS_OP_ENUM, MMREFS_OP_ENUM)
-	MMREFS_NR_OPS
+	MMREFS_OP_SEED,
+	MMREFS_OP_NEW,
+	MMREFS_OP_GET,
+	MMREFS_OP_PUT,
+	MMREFS_OP_GRAB,
+	MMREFS_OP_USE,
+	MMREFS_OP_UNUSE,
+	MMREFS_OP_TEARDOWN,
+	MMREFS_OP_FREE,
+	MMREFS_NR_OPS,
 };
 
+/* Why it happened.  Names: MMREFS_CAUSE_SYMBOLS. */
 enum mmrefs_cause {
-	MMREFS_CAUSES(MMREFS_CAUSE_ENUM, MMREFS_CAUSE_ENUM)
-	MMREFS_NR_CAUSES
+	MMREFS_CAUSE_SEED,
+	MMREFS_CAUSE_FORK,
+	MMREFS_CAUSE_EXEC,
+	MMREFS_CAUSE_THREAD,
+	MMREFS_CAUSE_VFORK,
+	MMREFS_CAUSE_CLONE_VM,
+	MMREFS_CAUSE_EXIT,
+	MMREFS_CAUSE_GET_TASK_MM,
+	MMREFS_CAUSE_MM_ACCESS,
+	MMREFS_CAUSE_PUT,
+	MMREFS_CAUSE_ASYNC,
+	MMREFS_CAUSE_PROC,
+	MMREFS_CAUSE_KTHREAD,
+	MMREFS_CAUSE_TEARDOWN,
+	MMREFS_CAUSE_FREE,
+	MMREFS_NR_CAUSES,
 };
+
+/*
+ * Each name is written once, as a { value, "name" } pair: debugfs prints
+ * it and the trace event's __print_symbolic() exports it to user space.
+ */
+#define MMREFS_OP_SEED_SYM			{ MMREFS_OP_SEED, "seed" }
+#define MMREFS_OP_NEW_SYM			{ MMREFS_OP_NEW, "new" }
+#define MMREFS_OP_GET_SYM			{ MMREFS_OP_GET, "get" }
+#define MMREFS_OP_PUT_SYM			{ MMREFS_OP_PUT, "put" }
+#define MMREFS_OP_GRAB_SYM			{ MMREFS_OP_GRAB, "grab" }
+#define MMREFS_OP_USE_SYM			{ MMREFS_OP_USE, "use" }
+#define MMREFS_OP_UNUSE_SYM			{ MMREFS_OP_UNUSE, "unuse" }
+#define MMREFS_OP_TEARDOWN_SYM			{ MMREFS_OP_TEARDOWN, "teardown" }
+#define MMREFS_OP_FREE_SYM			{ MMREFS_OP_FREE, "free" }
+
+#define MMREFS_CAUSE_SEED_SYM			{ MMREFS_CAUSE_SEED, "seed" }
+#define MMREFS_CAUSE_FORK_SYM			{ MMREFS_CAUSE_FORK, "fork" }
+#define MMREFS_CAUSE_EXEC_SYM			{ MMREFS_CAUSE_EXEC, "exec" }
+#define MMREFS_CAUSE_THREAD_SYM			{ MMREFS_CAUSE_THREAD, "thread" }
+#define MMREFS_CAUSE_VFORK_SYM			{ MMREFS_CAUSE_VFORK, "vfork" }
+#define MMREFS_CAUSE_CLONE_VM_SYM		{ MMREFS_CAUSE_CLONE_VM, "clone_vm" }
+#define MMREFS_CAUSE_EXIT_SYM			{ MMREFS_CAUSE_EXIT, "exit" }
+#define MMREFS_CAUSE_GET_TASK_MM_SYM		{ MMREFS_CAUSE_GET_TASK_MM, "get_task_mm" }
+#define MMREFS_CAUSE_MM_ACCESS_SYM		{ MMREFS_CAUSE_MM_ACCESS, "mm_access" }
+#define MMREFS_CAUSE_PUT_SYM			{ MMREFS_CAUSE_PUT, "put" }
+#define MMREFS_CAUSE_ASYNC_SYM			{ MMREFS_CAUSE_ASYNC, "async" }
+#define MMREFS_CAUSE_PROC_SYM			{ MMREFS_CAUSE_PROC, "proc" }
+#define MMREFS_CAUSE_KTHREAD_SYM		{ MMREFS_CAUSE_KTHREAD, "kthread" }
+#define MMREFS_CAUSE_TEARDOWN_SYM		{ MMREFS_CAUSE_TEARDOWN, "teardown" }
+#define MMREFS_CAUSE_FREE_SYM			{ MMREFS_CAUSE_FREE, "free" }
 
 enum mmrefs_state {
 	MMREFS_LIVE,
@@ -77,17 +111,17 @@ struct mmrefs_event {
 };
 
 /*
- * One tracked mm.  @node and @mm are owned by the hash table (bucket bit
- * lock, RCU for lookups); everything from @state on is protected by @lock.
+ * One tracked mm.  @node and @mm are owned by the hash table (bucket
+ * locks, RCU for lookups); everything from @state on is protected by @lock.
  * The history ring follows the struct (mmrefs_history slots).
  */
 struct mmrefs_mm {
-	struct hlist_bl_node node;
+	struct hlist_node node;
 	const void *mm;		/* hash key only; see the lifetime rule */
 	u64 id;
 	u64 born;
 	struct rcu_head rcu;
-	spinlock_t lock;
+	spinlock_t lock;	/* protects the fields below */
 	u8 state;
 	pid_t tgid;
 	char comm[TASK_COMM_LEN];

@@ -59,18 +59,21 @@ static unsigned long entry_caller(struct pt_regs *regs)
 {
 	return *(unsigned long *)kernel_stack_pointer(regs);
 }
+
 NOKPROBE_SYMBOL(entry_caller);
 
 static struct mm_struct *arg_mm(struct pt_regs *regs)
 {
 	return (struct mm_struct *)regs_get_kernel_argument(regs, 0);
 }
+
 NOKPROBE_SYMBOL(arg_mm);
 
 static void hit(enum mmrefs_hook_id id)
 {
 	this_cpu_inc(hook_hits[id]);
 }
+
 NOKPROBE_SYMBOL(hit);
 
 /* mm_access()'s text, to tell its get_task_mm() from other callers. */
@@ -93,6 +96,7 @@ static void put_common(struct pt_regs *regs, enum mmrefs_cause cause)
 	mmrefs_record(mm, MMREFS_OP_PUT, cause, entry_caller(regs),
 		      users, users - 1, count, count);
 }
+
 NOKPROBE_SYMBOL(put_common);
 
 static int mmput_pre(struct kprobe *kp, struct pt_regs *regs)
@@ -101,6 +105,7 @@ static int mmput_pre(struct kprobe *kp, struct pt_regs *regs)
 	put_common(regs, MMREFS_CAUSE_PUT);
 	return 0;
 }
+
 NOKPROBE_SYMBOL(mmput_pre);
 
 static int mmput_async_pre(struct kprobe *kp, struct pt_regs *regs)
@@ -109,6 +114,7 @@ static int mmput_async_pre(struct kprobe *kp, struct pt_regs *regs)
 	put_common(regs, MMREFS_CAUSE_ASYNC);
 	return 0;
 }
+
 NOKPROBE_SYMBOL(mmput_async_pre);
 
 /*
@@ -127,6 +133,7 @@ static int teardown_pre(struct kprobe *kp, struct pt_regs *regs)
 		      entry_caller(regs), users, users, count, count - 1);
 	return 0;
 }
+
 NOKPROBE_SYMBOL(teardown_pre);
 
 /* mmdrop() found mm_count at 0: the struct is freed after this returns. */
@@ -141,6 +148,7 @@ static int free_pre(struct kprobe *kp, struct pt_regs *regs)
 		      entry_caller(regs), users, users, count + 1, count);
 	return 0;
 }
+
 NOKPROBE_SYMBOL(free_pre);
 
 static int get_task_mm_ret(struct kretprobe_instance *ri, struct pt_regs *regs)
@@ -165,6 +173,7 @@ static int get_task_mm_ret(struct kretprobe_instance *ri, struct pt_regs *regs)
 		      users - 1, users, count, count);
 	return 0;
 }
+
 NOKPROBE_SYMBOL(get_task_mm_ret);
 
 static int mm_access_ret(struct kretprobe_instance *ri, struct pt_regs *regs)
@@ -181,6 +190,7 @@ static int mm_access_ret(struct kretprobe_instance *ri, struct pt_regs *regs)
 		      get_kretprobe_retaddr(ri), users - 1, users, count, count);
 	return 0;
 }
+
 NOKPROBE_SYMBOL(mm_access_ret);
 
 struct use_mm_data {
@@ -196,6 +206,7 @@ static int use_mm_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
 	d->count = atomic_read(&d->mm->mm_count);
 	return 0;
 }
+
 NOKPROBE_SYMBOL(use_mm_entry);
 
 /* 6.1 grabs the mm only if it is not already active_mm; 6.12 always. */
@@ -210,6 +221,7 @@ static int use_mm_ret(struct kretprobe_instance *ri, struct pt_regs *regs)
 		      atomic_read(&d->mm->mm_count));
 	return 0;
 }
+
 NOKPROBE_SYMBOL(use_mm_ret);
 
 /*
@@ -229,6 +241,7 @@ static int unuse_mm_pre(struct kprobe *kp, struct pt_regs *regs)
 		      entry_caller(regs), users, users, count, count);
 	return 0;
 }
+
 NOKPROBE_SYMBOL(unuse_mm_pre);
 
 /*
@@ -263,6 +276,7 @@ static int clone_pre(struct kprobe *kp, struct pt_regs *regs)
 		      users - 1, users, count, count);
 	return 0;
 }
+
 NOKPROBE_SYMBOL(clone_pre);
 
 static int mm_alloc_ret(struct kretprobe_instance *ri, struct pt_regs *regs)
@@ -275,6 +289,7 @@ static int mm_alloc_ret(struct kretprobe_instance *ri, struct pt_regs *regs)
 			   get_kretprobe_retaddr(ri));
 	return 0;
 }
+
 NOKPROBE_SYMBOL(mm_alloc_ret);
 
 /* The open file keeps an mmgrab() until its release. */
@@ -293,6 +308,7 @@ static int proc_mem_open_ret(struct kretprobe_instance *ri,
 		      get_kretprobe_retaddr(ri), users, users, count - 1, count);
 	return 0;
 }
+
 NOKPROBE_SYMBOL(proc_mem_open_ret);
 
 struct mmrefs_hook {

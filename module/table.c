@@ -4,9 +4,9 @@
  * ring of retired (freed) mms and the recording filter.
  *
  * Locking:
- *  - lookups walk a bucket under RCU; inserts and removals take the
- *    bucket's bit lock with interrupts off.  Entries are freed after a
- *    grace period.
+ *  - lookups walk a bucket under RCU; inserts and removals take one of
+ *    MMREFS_LOCKS bucket locks (hashed) with interrupts off.  Entries are
+ *    freed after a grace period.
  *  - an entry's counters, state and ring are protected by entry->lock.
  *    Readers may take it under task_lock(); nothing here takes task_lock()
  *    under entry->lock.
@@ -24,24 +24,37 @@
 #include <linux/ktime.h>
 #include <linux/mm_types.h>
 #include <linux/mutex.h>
-#include <linux/rculist_bl.h>
+#include <linux/rculist.h>
 #include <linux/sched/signal.h>
 #include <linux/sched/task.h>
 #include <linux/slab.h>
 #include <linux/string.h>
-#include <linux/version.h>
 #include <linux/vmalloc.h>
 
 #include "mmrefs.h"
 
 #define CREATE_TRACE_POINTS
-#include "mmrefs-trace.h"
+#include "trace/mmrefs.h"
 
-#define MMREFS_NAME(a, b)	#b,
-static const char * const op_names[] = { MMREFS_OPS(MMREFS_NAME, MMREFS_NAME) };
-static const char * const cause_names[] = {
-	MMREFS_CAUSES(MMREFS_NAME, MMREFS_NAME)
+static const struct trace_print_flags op_syms[] = {
+	MMREFS_OP_SEED_SYM, MMREFS_OP_NEW_SYM, MMREFS_OP_GET_SYM,
+	MMREFS_OP_PUT_SYM, MMREFS_OP_GRAB_SYM, MMREFS_OP_USE_SYM,
+	MMREFS_OP_UNUSE_SYM, MMREFS_OP_TEARDOWN_SYM, MMREFS_OP_FREE_SYM
 };
+
+static const struct trace_print_flags cause_syms[] = {
+	MMREFS_CAUSE_SEED_SYM, MMREFS_CAUSE_FORK_SYM, MMREFS_CAUSE_EXEC_SYM,
+	MMREFS_CAUSE_THREAD_SYM, MMREFS_CAUSE_VFORK_SYM,
+	MMREFS_CAUSE_CLONE_VM_SYM, MMREFS_CAUSE_EXIT_SYM,
+	MMREFS_CAUSE_GET_TASK_MM_SYM, MMREFS_CAUSE_MM_ACCESS_SYM,
+	MMREFS_CAUSE_PUT_SYM, MMREFS_CAUSE_ASYNC_SYM, MMREFS_CAUSE_PROC_SYM,
+	MMREFS_CAUSE_KTHREAD_SYM, MMREFS_CAUSE_TEARDOWN_SYM,
+	MMREFS_CAUSE_FREE_SYM
+};
+
+static_assert(ARRAY_SIZE(op_syms) == MMREFS_NR_OPS);
+static_assert(ARRAY_SIZE(cause_syms) == MMREFS_NR_CAUSES);
+
 static const char * const state_names[] = {
 	[MMREFS_LIVE] = "live",
 	[MMREFS_TORNDOWN] = "torndown",
@@ -51,12 +64,12 @@ static const char * const state_names[] = {
 
 const char *mmrefs_op_name(unsigned int op)
 {
-	return op < ARRAY_SIZE(op_names) ? op_names[op] : "?";
+	return op < MMREFS_NR_OPS ? op_syms[op].name : "?";
 }
 
 const char *mmrefs_cause_name(unsigned int cause)
 {
-	return cause < ARRAY_SIZE(cause_names) ? cause_names[cause] : "?";
+	return cause < MMREFS_NR_CAUSES ? cause_syms[cause].name : "?";
 }
 
 const char *mmrefs_state_name(unsigned int state)
@@ -87,7 +100,9 @@ struct mmrefs_filter {
 static struct mmrefs_filter __rcu *filter;	/* NULL: record all */
 static DEFINE_MUTEX(filter_mutex);
 
-static struct hlist_bl_head *buckets;
+#define MMREFS_LOCKS	256
+static spinlock_t bucket_locks[MMREFS_LOCKS];
+static struct hlist_head *buckets;
 static unsigned int bucket_bits;
 static struct kmem_cache *entry_cache;
 static atomic64_t next_id = ATOMIC64_INIT(0);
@@ -98,28 +113,25 @@ static struct mmrefs_mm **retired;	/* mmrefs_retired_max slots */
 static atomic_t retired_head = ATOMIC_INIT(0);
 static atomic_t nr_retired = ATOMIC_INIT(0);
 
-static struct hlist_bl_head *bucket_of(const void *mm)
+static struct hlist_head *bucket_of(const void *mm)
 {
 	return &buckets[hash_ptr(mm, bucket_bits)];
+}
+
+static spinlock_t *lock_of(const void *mm)
+{
+	return &bucket_locks[hash_ptr(mm, bucket_bits) % MMREFS_LOCKS];
 }
 
 /* Caller holds rcu_read_lock() or the bucket lock. */
 static struct mmrefs_mm *lookup(const void *mm)
 {
-	struct hlist_bl_node *pos;
 	struct mmrefs_mm *e;
 
-	hlist_bl_for_each_entry_rcu(e, pos, bucket_of(mm), node)
+	hlist_for_each_entry_rcu(e, bucket_of(mm), node)
 		if (e->mm == mm)
 			return e;
 	return NULL;
-}
-
-/* Bucket lock held.  RCU walkers may still be on @e: keep ->next. */
-static void unhash_locked(struct mmrefs_mm *e)
-{
-	hlist_bl_del_rcu(&e->node);
-	e->node.pprev = NULL;
 }
 
 static void entry_free_rcu(struct rcu_head *head)
@@ -181,24 +193,21 @@ static void entry_retire(struct mmrefs_mm *e)
  */
 static bool entry_insert(struct mmrefs_mm *e, const void *mm, bool replace)
 {
-	struct hlist_bl_head *b = bucket_of(mm);
+	spinlock_t *lock = lock_of(mm);
 	struct mmrefs_mm *old;
 	unsigned long flags;
 
 	e->mm = mm;
-	local_irq_save(flags);
-	hlist_bl_lock(b);
+	spin_lock_irqsave(lock, flags);
 	old = lookup(mm);
 	if (old && !replace) {
-		hlist_bl_unlock(b);
-		local_irq_restore(flags);
+		spin_unlock_irqrestore(lock, flags);
 		return false;
 	}
 	if (old)
-		unhash_locked(old);
-	hlist_bl_add_head_rcu(&e->node, b);
-	hlist_bl_unlock(b);
-	local_irq_restore(flags);
+		hlist_del_init_rcu(&old->node);
+	hlist_add_head_rcu(&e->node, bucket_of(mm));
+	spin_unlock_irqrestore(lock, flags);
 
 	if (old) {
 		spin_lock_irqsave(&old->lock, flags);
@@ -212,24 +221,22 @@ static bool entry_insert(struct mmrefs_mm *e, const void *mm, bool replace)
 
 static void entry_unhash(struct mmrefs_mm *e)
 {
-	struct hlist_bl_head *b = bucket_of(e->mm);
+	spinlock_t *lock = lock_of(e->mm);
 	unsigned long flags;
 	bool was_hashed;
 
-	local_irq_save(flags);
-	hlist_bl_lock(b);
-	was_hashed = !hlist_bl_unhashed(&e->node);
+	spin_lock_irqsave(lock, flags);
+	was_hashed = !hlist_unhashed(&e->node);
 	if (was_hashed)
-		unhash_locked(e);
-	hlist_bl_unlock(b);
-	local_irq_restore(flags);
+		hlist_del_init_rcu(&e->node);
+	spin_unlock_irqrestore(lock, flags);
 	if (was_hashed)
 		entry_retire(e);
 }
 
 static struct task_struct *cpu_current(int cpu)
 {
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 2, 0)
+#ifdef MMREFS_PCPU_HOT
 	return per_cpu(pcpu_hot.current_task, cpu);
 #else
 	return per_cpu(current_task, cpu);
@@ -486,7 +493,6 @@ unsigned int mmrefs_nr_slots(bool with_retired)
 struct mmrefs_mm *mmrefs_slot_entry(unsigned int slot, unsigned int idx)
 {
 	unsigned int nb = 1U << bucket_bits;
-	struct hlist_bl_node *pos;
 	struct mmrefs_mm *e;
 
 	if (slot >= nb) {
@@ -497,7 +503,7 @@ struct mmrefs_mm *mmrefs_slot_entry(unsigned int slot, unsigned int idx)
 		       mmrefs_retired_max;
 		return READ_ONCE(retired[slot]);
 	}
-	hlist_bl_for_each_entry_rcu(e, pos, &buckets[slot], node)
+	hlist_for_each_entry_rcu(e, &buckets[slot], node)
 		if (!idx--)
 			return e;
 	return NULL;
@@ -578,12 +584,22 @@ int mmrefs_table_init(void)
 {
 	unsigned int i;
 
+	/* The symbol tables are indexed by value: keep them in enum order. */
+	for (i = 0; i < MMREFS_NR_OPS; i++)
+		if (WARN_ON(op_syms[i].mask != i))
+			return -EINVAL;
+	for (i = 0; i < MMREFS_NR_CAUSES; i++)
+		if (WARN_ON(cause_syms[i].mask != i))
+			return -EINVAL;
+
 	bucket_bits = ilog2(roundup_pow_of_two(max(mmrefs_max_mms / 2, 64U)));
 	buckets = kvcalloc(1U << bucket_bits, sizeof(*buckets), GFP_KERNEL);
 	if (!buckets)
 		return -ENOMEM;
 	for (i = 0; i < (1U << bucket_bits); i++)
-		INIT_HLIST_BL_HEAD(&buckets[i]);
+		INIT_HLIST_HEAD(&buckets[i]);
+	for (i = 0; i < MMREFS_LOCKS; i++)
+		spin_lock_init(&bucket_locks[i]);
 
 	retired = kcalloc(max(mmrefs_retired_max, 1U), sizeof(*retired),
 			  GFP_KERNEL);
@@ -606,12 +622,12 @@ out_free_buckets:
 /* Probes are gone and no reader is left: free everything. */
 void mmrefs_table_exit(void)
 {
-	struct hlist_bl_node *pos, *tmp;
+	struct hlist_node *tmp;
 	struct mmrefs_mm *e;
 	unsigned int i;
 
 	for (i = 0; i < (1U << bucket_bits); i++)
-		hlist_bl_for_each_entry_safe(e, pos, tmp, &buckets[i], node)
+		hlist_for_each_entry_safe(e, tmp, &buckets[i], node)
 			kmem_cache_free(entry_cache, e);
 	for (i = 0; i < mmrefs_retired_max; i++)
 		if (retired[i])
