@@ -64,7 +64,8 @@ FIXTURE_SETUP(control)
 {
 	const char *why = mmrefs_missing();
 
-	self->a_fd = self->b_fd = -1;
+	self->a_fd = -1;
+	self->b_fd = -1;
 	if (why)
 		SKIP(return, "%s", why);
 	if (access(MMREFS_FILTER, W_OK) || access(MMREFS_ENABLE, W_OK))
@@ -92,7 +93,8 @@ TEST_F(control, filter_tgid_restricts_recording)
 	char want[32];
 	int a0, b0;
 
-	RETURN_IF_SETUP_SKIPPED();
+	if (_metadata->skip)
+		return;
 	snprintf(want, sizeof(want), "tgid=%d", self->a);
 	ASSERT_EQ(0, mmrefs_write_file(MMREFS_FILTER, want));
 	EXPECT_STREQ(want, read_setting(MMREFS_FILTER));
@@ -116,7 +118,8 @@ TEST_F(control, filter_comm_matches_actor)
 {
 	int a0;
 
-	RETURN_IF_SETUP_SKIPPED();
+	if (_metadata->skip)
+		return;
 	prctl(PR_SET_NAME, "mmr_ctl_peek");
 	ASSERT_EQ(0, mmrefs_write_file(MMREFS_FILTER, "comm=mmr_ctl_peek"));
 	EXPECT_STREQ("comm=mmr_ctl_peek", read_setting(MMREFS_FILTER));
@@ -136,7 +139,8 @@ TEST_F(control, enable_zero_stops_recording)
 	char line[MMREFS_LINE_MAX];
 	int a0;
 
-	RETURN_IF_SETUP_SKIPPED();
+	if (_metadata->skip)
+		return;
 	ASSERT_EQ(0, mmrefs_write_file(MMREFS_ENABLE, "0"));
 	EXPECT_STREQ("0", read_setting(MMREFS_ENABLE));
 	a0 = nr_events(self->a_id);
@@ -161,11 +165,12 @@ TEST_F(control, bad_filter_rejected)
 	};
 	unsigned int i;
 
-	RETURN_IF_SETUP_SKIPPED();
+	if (_metadata->skip)
+		return;
 	/* a 15-character comm is the longest accepted */
 	ASSERT_EQ(0, mmrefs_write_file(MMREFS_FILTER, "comm=fifteen_chars_x"));
 	EXPECT_STREQ("comm=fifteen_chars_x", read_setting(MMREFS_FILTER));
-	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+	for (i = 0; i < ARRAY_SIZE(bad); i++) {
 		/* rejected with EINVAL, filter unchanged */
 		EXPECT_EQ(-EINVAL, mmrefs_write_file(MMREFS_FILTER, bad[i]))
 			TH_LOG("filter \"%s\"", bad[i]);
@@ -178,9 +183,10 @@ TEST_F(control, bad_enable_rejected)
 	static const char * const bad[] = { "2", "x", "-1", "enable" };
 	unsigned int i;
 
-	RETURN_IF_SETUP_SKIPPED();
+	if (_metadata->skip)
+		return;
 	ASSERT_EQ(0, mmrefs_write_file(MMREFS_ENABLE, "0"));
-	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+	for (i = 0; i < ARRAY_SIZE(bad); i++) {
 		/* rejected with EINVAL, still disabled */
 		EXPECT_EQ(-EINVAL, mmrefs_write_file(MMREFS_ENABLE, bad[i]))
 			TH_LOG("enable \"%s\"", bad[i]);
@@ -218,7 +224,7 @@ TEST_F(borrow_control, bad_commands_rejected)
 	long max_hold = max ? strtol(max, NULL, 10) : 60000;
 	pid_t p = self->child;
 	char cmd[64];
-	const char *bad[] = {
+	static const char * const bad[] = {
 		"grab", "grab 0", "grab -5", "grab 12x", "grab +", "steal %d",
 		"grab %d 0", "grab %d 10 extra", "get %d abc", "get %d -1",
 		"release", "release 0", "release %dx", "release all now",
@@ -226,9 +232,10 @@ TEST_F(borrow_control, bad_commands_rejected)
 	};
 	unsigned int i;
 
-	RETURN_IF_SETUP_SKIPPED();
+	if (_metadata->skip)
+		return;
 	ASSERT_EQ(0, borrow_cmd("grab %d", p));
-	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+	for (i = 0; i < ARRAY_SIZE(bad); i++) {
 		/* the last one asks for one ms more than max_hold_ms */
 		snprintf(cmd, sizeof(cmd), bad[i], p, max_hold + 1);
 		/* rejected with EINVAL, the one borrow unchanged */
@@ -249,7 +256,8 @@ TEST_F(borrow_control, pid_without_mm_rejected)
 	int status;
 	pid_t gone;
 
-	RETURN_IF_SETUP_SKIPPED();
+	if (_metadata->skip)
+		return;
 	/* kthreadd (pid 2) is a kernel thread: no mm of its own */
 	EXPECT_EQ(-ESRCH, borrow_cmd("grab 2"));
 	EXPECT_EQ(-ESRCH, borrow_cmd("get 2"));
@@ -275,7 +283,8 @@ TEST_F(borrow_control, limit_is_32_borrows)
 	long users, count, lazy, id = -1;
 	int i;
 
-	RETURN_IF_SETUP_SKIPPED();
+	if (_metadata->skip)
+		return;
 	if (!mmrefs_missing())
 		id = mmrefs_id_of(self->child);
 	for (i = 0; i < BORROW_MAX; i++)

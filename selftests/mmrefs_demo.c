@@ -119,11 +119,13 @@ int main(void)
 	if (mmrefs_history(child_id, &h))
 		return fail("no history");
 	printf("%s\n", h.header);
-	for (i = 0; i < h.nr; i++)
-		printf("  seq=%ld op=%s cause=%s comm=%s kthread=%ld users=%ld->%ld count=%ld->%ld\n",
-		       h.ev[i].seq, h.ev[i].op, h.ev[i].cause, h.ev[i].comm,
+	for (i = 0; i < h.nr; i++) {
+		printf("  seq=%ld op=%s cause=%s comm=%s",
+		       h.ev[i].seq, h.ev[i].op, h.ev[i].cause, h.ev[i].comm);
+		printf(" kthread=%ld users=%ld->%ld count=%ld->%ld\n",
 		       h.ev[i].kthread, h.ev[i].users_old, h.ev[i].users_new,
 		       h.ev[i].count_old, h.ev[i].count_new);
+	}
 	printf("demo done\n");
 	return 0;
 }

@@ -175,7 +175,7 @@ int mmrefs_field_str(const char *line, const char *key, char *out, size_t len)
 
 	if (!v)
 		return -ENOENT;
-	n = strcspn(v, " \n");
+	n = strcspn(v, "\n ");
 	if (n >= len)
 		n = len - 1;
 	memcpy(out, v, n);

@@ -25,8 +25,10 @@
 #define MMREFS_EVENTS_MAX	64
 #define MMREFS_FIELD_MISSING	(-999999L)
 
-/* Poll every 10 ms, give up after 5 s: the kernel's asynchronous work
- * (lazy-TLB refs dropping, kthreads exiting, exit_mm) is much faster. */
+/*
+ * Poll every 10 ms, give up after 5 s: the kernel's asynchronous work
+ * (lazy-TLB refs dropping, kthreads exiting, exit_mm) is much faster.
+ */
 #define MMREFS_POLL_MS		10
 #define MMREFS_WAIT_MS		5000
 
@@ -46,12 +48,17 @@
 
 /*
  * The 6.1 harness runs the test body even when FIXTURE_SETUP() called
- * SKIP(); every TEST_F() starts with this so a skipped setup stays skipped.
+ * SKIP(); every TEST_F() starts with "if (_metadata->skip) return;" so a
+ * skipped setup stays skipped.
  */
-#define RETURN_IF_SETUP_SKIPPED() do {					\
-	if (_metadata->skip)						\
-		return;							\
-} while (0)
+
+#ifndef ARRAY_SIZE
+#define ARRAY_SIZE(arr)	(sizeof(arr) / sizeof((arr)[0]))
+#endif
+
+#ifndef BIT
+#define BIT(nr)		(1UL << (nr))
+#endif
 
 /* One history event line, parsed. */
 struct mmrefs_event {
@@ -74,7 +81,7 @@ const char *mmrefs_read_file(const char *path);
 /* One write() of s; 0 or -errno. */
 int mmrefs_write_file(const char *path, const char *s);
 /* printf-style command to the borrower's control file; 0 or -errno. */
-int borrow_cmd(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+int borrow_cmd(const char *fmt, ...);
 /* The borrower's line for pid (first one), or -ENOENT. */
 int borrow_line(pid_t pid, char *line, size_t len);
 /* How many borrow lines the borrower lists for pid. */
@@ -95,8 +102,10 @@ int mmrefs_counts(long id, long *users, long *count, long *lazy);
 
 /* The history block of mm id; 0 or -ENOENT. */
 int mmrefs_history(long id, struct mmrefs_history *h);
-/* Index of the first event at or after from with op/cause (cause may be
- * NULL for any), or -1. */
+/*
+ * Index of the first event at or after from with op/cause (cause may be
+ * NULL for any), or -1.
+ */
 int mmrefs_find_event(const struct mmrefs_history *h, int from,
 		      const char *op, const char *cause);
 /* How many events of h have op/cause. */
