@@ -1,0 +1,46 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# Out-of-tree build of mmrefs.ko (Documentation/kbuild/modules.rst); the
+# top-level Kbuild holds the obj-m lines.  Project targets:
+#   make deps     install build/test dependencies and both guest kernels
+#   make check    lint, build and VM-test against Debian 6.1 and 6.12
+#   make demo     boot a guest and show mmrefs following a process
+#                 (KERNEL=6.12 make demo for the other kernel)
+# The project targets build out of tree in .cache/build/<kernel>/.
+
+KDIR ?= /lib/modules/$(shell uname -r)/build
+KERNEL ?= 6.1
+
+all: modules
+
+modules modules_install:
+	$(MAKE) -C $(KDIR) M=$(CURDIR) $@
+
+# Only mmrefs.ko is installed; the selftests' test module never is.
+modules_install: modules
+
+install: modules_install
+
+# Works without KDIR too: the project's own builds live in .cache/.
+clean:
+	@if [ -d $(KDIR) ]; then $(MAKE) -C $(KDIR) M=$(CURDIR) clean; fi
+	rm -rf .cache/build .cache/check .cache/initramfs-* .cache/vmtest-*
+	@if [ -f selftests/Makefile ] && [ -d .cache/linux-source ]; then \
+		$(MAKE) -C selftests KDIR=$(KDIR) OUTPUT=$(CURDIR)/selftests \
+			KSFT_DIR=$(CURDIR)/.cache/linux-source/tools/testing/selftests clean; \
+	fi
+
+# Also forget the downloaded kernels and extracted linux-source files.
+distclean: clean
+	rm -rf .cache
+
+deps:
+	@scripts/deps
+
+check:
+	@scripts/check
+
+demo: deps
+	@scripts/vmtest --kernel $(KERNEL) -- sh /mmrefs/scripts/demo-guest.sh
+
+.PHONY: all modules modules_install install clean distclean deps check demo

@@ -1,0 +1,31 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+# `make demo`, guest side (run by scripts/vmtest in /mmrefs): load mmrefs
+# and the borrower, run selftests/mmrefs_demo (threads, fork, a kthread
+# borrowing the child's mm while it exits), then show what mmrefs kept
+# about the demo process: its mms row, its history, and the stats.
+set -u
+dbg=/sys/kernel/debug/mmrefs
+
+load() {
+	[ -d "/sys/module/$1" ] || insmod "$2" || exit 1
+}
+load mmrefs /mmrefs/module/mmrefs.ko
+load mmrefs_borrow /mmrefs/selftests/test_modules/mmrefs_borrow.ko
+
+# Stream the demo and keep its status (no pipefail in POSIX sh).
+{ /mmrefs/selftests/mmrefs_demo; echo $? >/tmp/demo.rc; } | tee /tmp/demo.out
+rc=$(cat /tmp/demo.rc)
+pid=$(sed -n 's/^demo pid=\([0-9]*\)$/\1/p' /tmp/demo.out)
+[ -n "$pid" ] || { echo "demo: no 'demo pid=N' line"; exit 1; }
+
+echo
+echo "== mms rows of tgid $pid (none once every mm of it is freed)"
+grep " tgid=$pid " "$dbg/mms" || true
+echo
+echo "== history of tgid $pid and its mms"
+awk -v t=" tgid=$pid " '/^mm / { show = index($0 " ", t) > 0 } show' "$dbg/history"
+echo
+echo "== stats"
+cat "$dbg/stats"
+exit "$rc"
