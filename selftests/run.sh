@@ -89,6 +89,19 @@ for prog in $PROGS; do
 	fi
 done
 
+# No hook may have missed a hit, nor an mm gone untracked, during the
+# workload (since mmrefs' last load: some tests reload it).
+stats=/sys/kernel/debug/mmrefs/stats
+if [ ! -r "$stats" ]; then
+	echo "not ok 1 stats.nothing_lost # $stats unreadable"
+	failed=$((failed + 1))
+elif grep -E 'missed=[1-9]|^lost_[a-z_]+=[1-9]' "$stats"; then
+	echo "not ok 1 stats.nothing_lost"
+	failed=$((failed + 1))
+else
+	echo "ok 1 stats.nothing_lost"
+fi
+
 echo "# run.sh: $failed program(s) failed, $skipped with skips"
 [ "$failed" -ne 0 ] && exit 1
 [ "$skipped" -ne 0 ] && exit $ksft_skip
