@@ -12,6 +12,7 @@
 #include <linux/cpumask.h>
 #include <linux/debugfs.h>
 #include <linux/ktime.h>
+#include <linux/mm_types.h>
 #include <linux/seq_file.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
@@ -253,6 +254,10 @@ static int stats_show(struct seq_file *m, void *v)
 		   mmrefs_history, mmrefs_retired_max, mmrefs_max_mms);
 	seq_printf(m, "bytes_per_mm=%zu\nbytes_per_event=%zu\n",
 		   sizeof(struct mmrefs_mm), sizeof(struct mmrefs_event));
+	/* where this kernel keeps the counters, for tools such as kprobe_events */
+	seq_printf(m, "mm_users_offset=%zu\nmm_count_offset=%zu\n",
+		   offsetof(struct mm_struct, mm_users),
+		   offsetof(struct mm_struct, mm_count));
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(stats);
