@@ -162,6 +162,13 @@ static struct mmrefs_mm *entry_alloc(gfp_t gfp)
 	return e;
 }
 
+/* An entry that never made it into the table. */
+static void entry_discard(struct mmrefs_mm *e)
+{
+	atomic_dec(&nr_mms);
+	kmem_cache_free(entry_cache, e);
+}
+
 /*
  * Keep a freed (or stale) entry's history readable: it takes the next
  * retired slot and the entry it evicts goes after a grace period.
@@ -402,7 +409,7 @@ void mmrefs_table_seed(void)
 				entry_event(e, MMREFS_OP_SEED, MMREFS_CAUSE_SEED,
 					    0, users, users, count, count);
 			else
-				entry_free_rcu(&e->rcu);
+				entry_discard(e);
 		}
 		task_unlock(p);
 	}
