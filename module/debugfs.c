@@ -279,13 +279,22 @@ static int copy_command(char *kbuf, size_t size, const char __user *ubuf,
 	return 0;
 }
 
-static ssize_t filter_read(struct file *file, char __user *ubuf,
-			   size_t count, loff_t *ppos)
+/*
+ * filter and enable are served by single_open(), so a reader gets one
+ * consistent value even if it reads in pieces while a writer changes it.
+ */
+static int filter_show(struct seq_file *m, void *v)
 {
 	char buf[32];
-	int len = mmrefs_filter_show(buf, sizeof(buf));
 
-	return simple_read_from_buffer(ubuf, count, ppos, buf, len);
+	mmrefs_filter_show(buf, sizeof(buf));
+	seq_puts(m, buf);
+	return 0;
+}
+
+static int filter_open(struct inode *inode, struct file *file)
+{
+	return single_open(file, filter_show, NULL);
 }
 
 static ssize_t filter_write(struct file *file, const char __user *ubuf,
@@ -302,17 +311,22 @@ static ssize_t filter_write(struct file *file, const char __user *ubuf,
 
 static const struct file_operations filter_fops = {
 	.owner = THIS_MODULE,
-	.read = filter_read,
+	.open = filter_open,
+	.read = seq_read,
 	.write = filter_write,
-	.llseek = default_llseek,
+	.llseek = seq_lseek,
+	.release = single_release,
 };
 
-static ssize_t enable_read(struct file *file, char __user *ubuf,
-			   size_t count, loff_t *ppos)
+static int enable_show(struct seq_file *m, void *v)
 {
-	char buf[3] = { READ_ONCE(mmrefs_enabled) ? '1' : '0', '\n' };
+	seq_printf(m, "%d\n", READ_ONCE(mmrefs_enabled));
+	return 0;
+}
 
-	return simple_read_from_buffer(ubuf, count, ppos, buf, 2);
+static int enable_open(struct inode *inode, struct file *file)
+{
+	return single_open(file, enable_show, NULL);
 }
 
 static ssize_t enable_write(struct file *file, const char __user *ubuf,
@@ -336,9 +350,11 @@ static ssize_t enable_write(struct file *file, const char __user *ubuf,
 
 static const struct file_operations enable_fops = {
 	.owner = THIS_MODULE,
-	.read = enable_read,
+	.open = enable_open,
+	.read = seq_read,
 	.write = enable_write,
-	.llseek = default_llseek,
+	.llseek = seq_lseek,
+	.release = single_release,
 };
 
 int mmrefs_debugfs_init(void)
