@@ -5,7 +5,7 @@
  * mmrefs selftests can watch mm_users/mm_count while a kthread holds them.
  *
  * Interface: /sys/kernel/debug/mmrefs_borrow/control (0600), one command
- * per write():
+ * per write(), text without NUL bytes:
  *
  *   grab PID [HOLD_MS]  task_lock + mmgrab(), kthread_use_mm(), read one
  *                       user word, kthread_unuse_mm(), hold the mm_count
@@ -395,6 +395,9 @@ static ssize_t borrow_control_write(struct file *file, const char __user *ubuf,
 		return -EINVAL;
 	if (copy_from_user(buf, ubuf, len))
 		return -EFAULT;
+	/* a NUL byte would hide what follows it from the parser */
+	if (memchr(buf, '\0', len))
+		return -EINVAL;
 	buf[len] = '\0';
 
 	mutex_lock(&borrow_mutex);
