@@ -7,6 +7,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <sys/param.h>
 #include <sched.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -42,11 +43,20 @@ const char *mmrefs_read_file(const char *path)
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return NULL;
+	/*
+	 * Modest chunks: /proc/sys files refuse a read() larger than they
+	 * can kmalloc.  A failed read is an error, not an empty file.
+	 */
 	while (len < sizeof(file_buf) - 1) {
-		n = read(fd, file_buf + len, sizeof(file_buf) - 1 - len);
+		n = read(fd, file_buf + len,
+			 MIN(sizeof(file_buf) - 1 - len, (size_t)65536));
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n <= 0)
+		if (n < 0) {
+			close(fd);
+			return NULL;
+		}
+		if (!n)
 			break;
 		len += n;
 	}

@@ -26,7 +26,8 @@ MMREFS_KO=$(abspath "${MMREFS_KO:-$dir/../module/mmrefs.ko}")
 MMREFS_BORROW_KO=$(abspath "${MMREFS_BORROW_KO:-$dir/test_modules/mmrefs_borrow.ko}")
 export MMREFS_KO MMREFS_BORROW_KO
 
-PROGS="mmrefs_lifecycle mmrefs_borrow_test mmrefs_readers mmrefs_control"
+PROGS="mmrefs_lifecycle mmrefs_borrow_test mmrefs_readers mmrefs_control
+	mmrefs_security mmrefs_fuzz"
 
 loaded=""
 tmp=""

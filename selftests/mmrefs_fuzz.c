@@ -1,0 +1,1748 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Hostile input for every writable debugfs file: mmrefs' filter and
+ * enable, and the borrower's control. Malformed, oversized, binary (NUL
+ * bytes included), partial (a prefix of a command), offset (pwrite, or a
+ * seek first), bad-buffer and valid writes, then the same from several
+ * threads and processes at once while others read every file.
+ *
+ * A model of each file's parser (the interface spec in README.md and the
+ * borrower's header comment) predicts every write's result: EINVAL for
+ * anything that is not a command, EFAULT for a buffer the kernel cannot
+ * read, ESPIPE for pwrite (every file is a seq_file), and for the
+ * borrower ENOENT (release of a pid it does not hold), ESRCH (no mm) and
+ * EBUSY (32 borrows). A write is accepted only if it is a valid command,
+ * and whole. After each write of the single-writer tests the file is read
+ * back: a rejected write leaves the state unchanged, an accepted one sets
+ * what it says.
+ *
+ * The PRNG is seeded from MMREFS_FUZZ_SEED (default below) and each test
+ * derives its own stream from it, so any failure replays with the seed it
+ * prints.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+
+#include "kselftest_harness.h"
+#include "mmrefs_util.h"
+
+/*
+ * A "# " line on stdout, flushed now: a test runs in a child that ends
+ * with _exit(), which would drop whatever stdio still buffers (run.sh
+ * pipes stdout, so it is fully buffered).
+ */
+#define note(...) do {				\
+	ksft_print_msg(__VA_ARGS__);		\
+	fflush(stdout);				\
+} while (0)
+
+#define FUZZ_SEED_DEFAULT	0x6d6d72656673ULL	/* "mmrefs" */
+
+/* Writes per single-writer test, then per concurrent writer. */
+#define FILTER_WRITES		36000
+#define ENABLE_WRITES		32000
+#define BORROW_WRITES		32000
+#define CONC_WRITES		1500
+#define CONC_THREADS_PER_FILE	2
+#define CONC_PROCS		2
+#define CONC_SECONDS		20
+#define TOTAL_WRITES_MIN	100000
+
+/* The kernel's buffers: anything this long or longer is EINVAL. */
+#define FILTER_SIZE		32	/* filter_write() */
+#define FILTER_WORD		24	/* mmrefs_filter_set(): TASK_COMM_LEN + 8 */
+#define ENABLE_SIZE		8	/* enable_write() */
+#define BORROW_SIZE		64	/* BORROW_CMD_MAX */
+#define BORROW_MAX		32
+#define COMM_MAX		15	/* TASK_COMM_LEN - 1 */
+
+/* A hold this long outlives any test; shorter ones are released at once. */
+#define HOLD_STABLE_MS		30000
+/* Release everything before a default 10 s hold could expire. */
+#define BORROW_MAX_AGE_MS	4000
+#define BORROW_MODEL_CAP	8
+
+#define PAGE			4096
+#define INPUT_MAX		(3 * PAGE + 64)
+#define SCRATCH_PAGES		4
+#define NR_WAITERS		4
+#define MAX_LOGGED		20
+#define KERNEL_ADDR		0xffffffff81000000UL
+
+enum fuzz_file { F_FILTER, F_ENABLE, F_BORROW, NR_FILES };
+
+static const char * const file_path[NR_FILES] = {
+	[F_FILTER] = MMREFS_FILTER,
+	[F_ENABLE] = MMREFS_ENABLE,
+	[F_BORROW] = BORROW_CONTROL,
+};
+
+static const char * const file_name[NR_FILES] = {
+	[F_FILTER] = "filter", [F_ENABLE] = "enable", [F_BORROW] = "control",
+};
+
+static const size_t file_limit[NR_FILES] = {
+	[F_FILTER] = FILTER_SIZE, [F_ENABLE] = ENABLE_SIZE,
+	[F_BORROW] = BORROW_SIZE,
+};
+
+/* How the bytes reach the kernel. */
+enum delivery {
+	D_WRITE,	/* write(2) at file position 0 */
+	D_PWRITE,	/* pwrite(2) at a nonzero (or negative) offset */
+	D_SEEK,		/* lseek(2) away from 0, then write(2) */
+	D_NULL,		/* buffer at address 0 */
+	D_HOLE,		/* buffer in a PROT_NONE page */
+	D_STRADDLE,	/* buffer running from mapped memory into PROT_NONE */
+	D_KERNEL,	/* buffer at a kernel address */
+};
+
+static const char * const delivery_name[] = {
+	"write", "pwrite", "seek+write", "null", "hole", "straddle", "kernel",
+};
+
+/* Counted over every test and process: one shared anonymous page. */
+struct fuzz_totals {
+	unsigned long writes[NR_FILES];
+	unsigned long accepted, einval, efault, espipe, enoent, esrch, ebusy;
+	unsigned long reads;
+};
+
+static struct fuzz_totals *totals;
+
+static void __attribute__((constructor)) fuzz_totals_init(void)
+{
+	void *p = mmap(NULL, PAGE, PROT_READ | PROT_WRITE,
+		       MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+
+	totals = p == MAP_FAILED ? NULL : p;
+}
+
+static void count(unsigned long *counter, unsigned long n)
+{
+	__atomic_add_fetch(counter, n, __ATOMIC_RELAXED);
+}
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static unsigned long long fuzz_seed(void)
+{
+	const char *s = getenv("MMREFS_FUZZ_SEED");
+
+	return s ? strtoull(s, NULL, 0) : FUZZ_SEED_DEFAULT;
+}
+
+/* splitmix64: small, fast and the same everywhere. */
+struct rng {
+	unsigned long long s;
+};
+
+static unsigned long long rnd(struct rng *r)
+{
+	unsigned long long z = (r->s += 0x9e3779b97f4a7c15ULL);
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+	return z ^ (z >> 31);
+}
+
+static unsigned int below(struct rng *r, unsigned int n)
+{
+	return n ? rnd(r) % n : 0;
+}
+
+static void rng_init(struct rng *r, unsigned long long stream)
+{
+	r->s = fuzz_seed() ^ (stream * 0xd1342543de82ef95ULL);
+	rnd(r);
+}
+
+/* One write: its bytes and how they are delivered. */
+struct input {
+	char data[INPUT_MAX];
+	size_t len;
+	enum delivery how;
+	long long off;
+	const char *kind;
+};
+
+/* The expected result: 0 (accepted) or -errno; either of two. */
+struct expect {
+	int a, b;
+};
+
+static struct expect either(int a, int b)
+{
+	struct expect e = { a, b };
+
+	return e;
+}
+
+static struct expect exactly(int r)
+{
+	return either(r, r);
+}
+
+/*
+ * State shared by the generator, the model and the checks of one writer.
+ * Single-writer tests also keep the borrower's list here.
+ */
+struct fuzzer {
+	struct rng rng;
+	enum fuzz_file file;
+	bool concurrent;		/* valid commands only from a fixed set */
+	const pid_t *waiters;
+	pid_t pid_max;
+	unsigned int max_hold;
+	char *scratch;			/* SCRATCH_PAGES RW, then a guard page */
+	char *hole;			/* the guard page */
+	unsigned long failures, logged;
+	unsigned long writes, accepted;
+	/* borrower model: held borrows in list order */
+	int nb;
+	pid_t b_pid[64];
+	char b_mode[64][8];
+	double b_born[64];
+};
+
+/*
+ * kstrtoull(s, 10) over the whole string: an optional '+', decimal
+ * digits, one optional trailing newline. Overflow is an error.
+ */
+static int k_strtoull(const char *s, unsigned long long *res)
+{
+	unsigned long long v = 0;
+	const char *p;
+	bool over = false;
+
+	if (*s == '+')
+		s++;
+	for (p = s; *p >= '0' && *p <= '9'; p++) {
+		if (v > (ULLONG_MAX - (*p - '0')) / 10)
+			over = true;
+		v = v * 10 + (*p - '0');
+	}
+	if (p == s || over)
+		return -EINVAL;
+	if (*p == '\n')
+		p++;
+	if (*p)
+		return -EINVAL;
+	*res = v;
+	return 0;
+}
+
+/* kstrtoint() that must give 1..INT_MAX (a pid, a tgid). */
+static int k_pos_int(const char *s, int *res)
+{
+	unsigned long long v;
+
+	if (*s == '-' || k_strtoull(s, &v) || !v || v > INT_MAX)
+		return -EINVAL;
+	*res = v;
+	return 0;
+}
+
+/* What filter_write() does with buf: 0 and the value read back, or -EINVAL. */
+static int model_filter(const char *in, size_t len, char *canon, size_t clen)
+{
+	char s[FILTER_SIZE], word[FILTER_WORD];
+	const char *name;
+	size_t l;
+	int tgid;
+
+	if (!len || len >= FILTER_SIZE || memchr(in, '\0', len))
+		return -EINVAL;
+	memcpy(s, in, len);
+	s[len] = '\0';
+	l = strcspn(s, "\n");
+	if (!l || l >= FILTER_WORD || s[l + (s[l] == '\n')])
+		return -EINVAL;
+	memcpy(word, s, l);
+	word[l] = '\0';
+
+	if (!strcmp(word, "all")) {
+		snprintf(canon, clen, "all\n");
+		return 0;
+	}
+	if (!strncmp(word, "tgid=", 5)) {
+		if (k_pos_int(word + 5, &tgid))
+			return -EINVAL;
+		snprintf(canon, clen, "tgid=%d\n", tgid);
+		return 0;
+	}
+	if (!strncmp(word, "comm=", 5)) {
+		name = word + 5;
+		if (!*name || strlen(name) > COMM_MAX || strpbrk(name, " \t"))
+			return -EINVAL;
+		snprintf(canon, clen, "comm=%s\n", name);
+		return 0;
+	}
+	return -EINVAL;
+}
+
+/* What enable_write() does: 0 and the value read back, or -EINVAL. */
+static int model_enable(const char *in, size_t len, char *canon, size_t clen)
+{
+	unsigned long long v;
+	char s[ENABLE_SIZE];
+
+	if (!len || len >= ENABLE_SIZE || memchr(in, '\0', len))
+		return -EINVAL;
+	memcpy(s, in, len);
+	s[len] = '\0';
+	if (k_strtoull(s, &v) || v > 1)
+		return -EINVAL;
+	snprintf(canon, clen, "%llu\n", v);
+	return 0;
+}
+
+enum borrow_kind { B_BAD, B_RELEASE_ALL, B_RELEASE, B_GRAB, B_GET };
+
+struct borrow_cmd {
+	enum borrow_kind kind;
+	int pid;
+	unsigned long long hold;
+};
+
+/* The borrower's syntax (borrow_command()); semantics are up to the caller. */
+static struct borrow_cmd model_borrow(const char *in, size_t len,
+				      unsigned int max_hold)
+{
+	struct borrow_cmd c = { .kind = B_BAD, .hold = 10000 };
+	char s[BORROW_SIZE], *argv[4], *tok, *p;
+	int argc = 0;
+
+	/* one command of text: a NUL byte is not part of any */
+	if (len >= BORROW_SIZE || memchr(in, '\0', len))
+		return c;
+	memcpy(s, in, len);
+	s[len] = '\0';
+	p = s;
+	while ((tok = strsep(&p, " \t\n"))) {
+		if (!*tok)
+			continue;
+		if (argc == 4)
+			return c;
+		argv[argc++] = tok;
+	}
+	if (argc < 2)
+		return c;
+	if (!strcmp(argv[0], "release")) {
+		if (argc != 2)
+			return c;
+		if (!strcmp(argv[1], "all"))
+			c.kind = B_RELEASE_ALL;
+		else if (!k_pos_int(argv[1], &c.pid))
+			c.kind = B_RELEASE;
+		return c;
+	}
+	if (argc > 3 || k_pos_int(argv[1], &c.pid))
+		return c;
+	if (argc == 3 && (argv[2][0] == '-' || k_strtoull(argv[2], &c.hold) ||
+			  !c.hold || c.hold > max_hold))
+		return c;
+	if (!strcmp(argv[0], "grab"))
+		c.kind = B_GRAB;
+	else if (!strcmp(argv[0], "get"))
+		c.kind = B_GET;
+	return c;
+}
+
+static bool is_waiter(const struct fuzzer *fz, pid_t pid)
+{
+	int i;
+
+	for (i = 0; i < NR_WAITERS; i++)
+		if (fz->waiters[i] == pid)
+			return true;
+	return false;
+}
+
+/* kthreadd has no mm; a pid above pid_max cannot exist. */
+static bool has_no_mm(const struct fuzzer *fz, pid_t pid)
+{
+	return pid == 2 || pid > fz->pid_max;
+}
+
+/* ---- generator ---- */
+
+static const char * const filter_tokens[] = {
+	"all", "ALL", "tgid=", "comm=", "tgid", "comm", "=", "0", "1", "-1",
+	"+", "+1", "007", "2147483647", "2147483648", "4294967297",
+	"99999999999999999999", "0x10", " ", "\t", "\n", "\r", "", "mmr_fuzz",
+	"fifteen_chars_x", "sixteen_chars_xy", "%n", "\xff",
+};
+
+static const char * const enable_tokens[] = {
+	"0", "1", "2", "+", "-", "+1", "-1", "01", "00000001", " ", "\n", "\t",
+	"x", "0x1", "on", "off", "10", "",
+};
+
+static const char * const borrow_tokens[] = {
+	"grab", "get", "release", "all", "GRAB", "steal", "0", "-1", "+", "2",
+	"4194305", "2147483648", "60000", "60001", "1", "99999999999", " ",
+	"\t", "\n", "  ", "", "release all", "+0",
+};
+
+static void append(struct input *in, const void *p, size_t n)
+{
+	if (in->len + n > INPUT_MAX)
+		n = INPUT_MAX - in->len;
+	memcpy(in->data + in->len, p, n);
+	in->len += n;
+}
+
+static void append_str(struct input *in, const char *s)
+{
+	append(in, s, strlen(s));
+}
+
+static void appendf(struct input *in, const char *fmt, ...)
+{
+	char buf[128];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	append(in, buf, n < (int)sizeof(buf) ? n : (int)sizeof(buf) - 1);
+}
+
+/* One or two blanks of the borrower's separators. */
+static void append_sep(struct fuzzer *fz, struct input *in)
+{
+	static const char * const seps[] = { " ", " ", "\t", "  ", " \t" };
+
+	append_str(in, seps[below(&fz->rng, ARRAY_SIZE(seps))]);
+}
+
+static pid_t some_waiter(struct fuzzer *fz)
+{
+	return fz->waiters[below(&fz->rng, NR_WAITERS)];
+}
+
+/* A pid in one of its accepted spellings. */
+static void append_pid(struct fuzzer *fz, struct input *in, pid_t pid)
+{
+	switch (below(&fz->rng, 8)) {
+	case 0:
+		appendf(in, "+%d", pid);
+		break;
+	case 1:
+		appendf(in, "00%d", pid);
+		break;
+	default:
+		appendf(in, "%d", pid);
+	}
+}
+
+static void valid_filter(struct fuzzer *fz, struct input *in)
+{
+	unsigned int i, n;
+	char c;
+
+	if (fz->concurrent) {
+		/* the readers know exactly these values */
+		switch (below(&fz->rng, 3)) {
+		case 0:
+			append_str(in, "all");
+			break;
+		case 1:
+			append_str(in, "tgid=");
+			append_pid(fz, in, fz->waiters[0]);
+			break;
+		default:
+			append_str(in, "comm=mmr_fuzz");
+		}
+	} else {
+		switch (below(&fz->rng, 4)) {
+		case 0:
+			append_str(in, "all");
+			break;
+		case 1:
+			append_str(in, "tgid=");
+			append_pid(fz, in, below(&fz->rng, 2) ? some_waiter(fz) :
+				   1 + below(&fz->rng, INT_MAX));
+			break;
+		case 2:
+			/* any bytes but NUL, newline and blanks */
+			append_str(in, "comm=");
+			n = 1 + below(&fz->rng, COMM_MAX);
+			for (i = 0; i < n; i++) {
+				do {
+					c = 1 + below(&fz->rng, 255);
+				} while (c == '\n' || c == ' ' || c == '\t');
+				append(in, &c, 1);
+			}
+			break;
+		default:
+			append_str(in, "comm=mmr_fuzz");
+		}
+	}
+	if (below(&fz->rng, 2))
+		append_str(in, "\n");
+}
+
+static void valid_enable(struct fuzzer *fz, struct input *in)
+{
+	static const char * const ok[] = {
+		"0", "1", "0\n", "1\n", "+1", "+0\n", "01", "000001\n", "0000000",
+	};
+
+	append_str(in, ok[below(&fz->rng, ARRAY_SIZE(ok))]);
+}
+
+static void valid_borrow(struct fuzzer *fz, struct input *in)
+{
+	unsigned int r = below(&fz->rng, 10);
+
+	if (below(&fz->rng, 4) == 0)
+		append_sep(fz, in);
+	if (r < 2) {
+		append_str(in, "release");
+		append_sep(fz, in);
+		append_str(in, "all");
+	} else if (r < 4) {
+		append_str(in, "release");
+		append_sep(fz, in);
+		append_pid(fz, in, some_waiter(fz));
+	} else if (r < 9 || fz->concurrent) {
+		append_str(in, below(&fz->rng, 2) ? "grab" : "get");
+		append_sep(fz, in);
+		append_pid(fz, in, some_waiter(fz));
+		if (below(&fz->rng, 2) && fz->max_hold >= HOLD_STABLE_MS) {
+			append_sep(fz, in);
+			appendf(in, "%u", HOLD_STABLE_MS +
+				below(&fz->rng, fz->max_hold - HOLD_STABLE_MS + 1));
+		}
+	} else {
+		/* no mm: ESRCH */
+		append_str(in, below(&fz->rng, 2) ? "grab" : "get");
+		append_sep(fz, in);
+		appendf(in, "%d", below(&fz->rng, 2) ? 2 : fz->pid_max + 1 +
+			(int)below(&fz->rng, 1000));
+	}
+	if (below(&fz->rng, 3) == 0)
+		append_str(in, "\n");
+}
+
+static void valid_cmd(struct fuzzer *fz, struct input *in)
+{
+	if (fz->file == F_FILTER)
+		valid_filter(fz, in);
+	else if (fz->file == F_ENABLE)
+		valid_enable(fz, in);
+	else
+		valid_borrow(fz, in);
+}
+
+/* Insert n bytes at pos, keeping the input within INPUT_MAX. */
+static void insert(struct input *in, size_t pos, const char *p, size_t n)
+{
+	if (in->len + n > INPUT_MAX)
+		return;
+	memmove(in->data + pos + n, in->data + pos, in->len - pos);
+	memcpy(in->data + pos, p, n);
+	in->len += n;
+}
+
+static void mutate(struct fuzzer *fz, struct input *in)
+{
+	static const char seps[] = { ' ', '\t', '\n', '\0', '=', '-', '+' };
+	size_t pos = below(&fz->rng, in->len + 1);
+	char c = below(&fz->rng, 256);
+
+	switch (below(&fz->rng, 8)) {
+	case 0:
+		if (pos < in->len)
+			in->data[pos] = c;
+		break;
+	case 1:
+		insert(in, pos, &c, 1);
+		break;
+	case 2:
+		if (pos < in->len) {
+			memmove(in->data + pos, in->data + pos + 1,
+				in->len - pos - 1);
+			in->len--;
+		}
+		break;
+	case 3:
+		if (pos < in->len)
+			in->data[pos] ^= 0x20;
+		break;
+	case 4:
+		c = seps[below(&fz->rng, sizeof(seps))];
+		insert(in, pos, &c, 1);
+		break;
+	case 5:
+		if (in->len <= INPUT_MAX / 2) {
+			memcpy(in->data + in->len, in->data, in->len);
+			in->len *= 2;
+		}
+		break;
+	case 6:
+		in->len = pos;
+		break;
+	default:
+		c = '0' + below(&fz->rng, 10);
+		insert(in, pos, &c, 1);
+	}
+}
+
+static void token_soup(struct fuzzer *fz, struct input *in)
+{
+	const char * const *toks;
+	unsigned int i, n, nt;
+
+	if (fz->file == F_FILTER) {
+		toks = filter_tokens;
+		nt = ARRAY_SIZE(filter_tokens);
+	} else if (fz->file == F_ENABLE) {
+		toks = enable_tokens;
+		nt = ARRAY_SIZE(enable_tokens);
+	} else {
+		toks = borrow_tokens;
+		nt = ARRAY_SIZE(borrow_tokens);
+	}
+	n = 1 + below(&fz->rng, 6);
+	for (i = 0; i < n; i++) {
+		switch (below(&fz->rng, 8)) {
+		case 0:
+			append(in, "", 1);	/* a NUL byte */
+			break;
+		case 1:
+			append_pid(fz, in, some_waiter(fz));
+			break;
+		default:
+			append_str(in, toks[below(&fz->rng, nt)]);
+		}
+		if (below(&fz->rng, 2))
+			append_str(in, below(&fz->rng, 3) ? " " : "\t");
+	}
+}
+
+/* Valid commands padded to the sizes around the kernel's limits. */
+static void boundary(struct fuzzer *fz, struct input *in)
+{
+	size_t target, limit = file_limit[fz->file];
+	char c;
+
+	target = limit - 3 + below(&fz->rng, 6);
+	switch (fz->file) {
+	case F_FILTER:
+		switch (below(&fz->rng, 3)) {
+		case 0:
+			/* leading zeros: the word is at most 23 bytes */
+			append_str(in, "tgid=");
+			target = FILTER_WORD - 3 + below(&fz->rng, 6);
+			while (in->len + 1 < target)
+				append_str(in, "0");
+			append_str(in, "7");
+			break;
+		case 1:
+			append_str(in, "comm=");
+			target = 5 + COMM_MAX - 2 + below(&fz->rng, 5);
+			while (in->len < target)
+				append_str(in, "c");
+			break;
+		default:
+			valid_filter(fz, in);
+			while (in->len < target)
+				append_str(in, "\n");
+		}
+		break;
+	case F_ENABLE:
+		while (in->len + 1 < target)
+			append_str(in, "0");
+		append_str(in, below(&fz->rng, 2) ? "1" : "1\n");
+		break;
+	default:
+		valid_borrow(fz, in);
+		c = below(&fz->rng, 2) ? ' ' : '\n';
+		while (in->len < target)
+			insert(in, 0, &c, 1);
+	}
+}
+
+static void oversized(struct fuzzer *fz, struct input *in)
+{
+	size_t n = file_limit[fz->file] +
+		   below(&fz->rng, INPUT_MAX - file_limit[fz->file] + 1);
+	size_t i;
+
+	switch (below(&fz->rng, 3)) {
+	case 0:
+		while (in->len < n)
+			valid_cmd(fz, in);
+		in->len = n;
+		break;
+	case 1:
+		memset(in->data, 'A', n);
+		in->len = n;
+		break;
+	default:
+		for (i = 0; i < n; i++)
+			in->data[i] = rnd(&fz->rng);
+		in->len = n;
+	}
+}
+
+static void gen_content(struct fuzzer *fz, struct input *in)
+{
+	unsigned int i, n, r = below(&fz->rng, 100);
+
+	in->len = 0;
+	if (r < 22) {
+		in->kind = "valid";
+		valid_cmd(fz, in);
+	} else if (r < 44) {
+		in->kind = "mutated";
+		valid_cmd(fz, in);
+		n = 1 + below(&fz->rng, 3);
+		for (i = 0; i < n; i++)
+			mutate(fz, in);
+	} else if (r < 54) {
+		in->kind = "prefix";
+		valid_cmd(fz, in);
+		in->len = below(&fz->rng, in->len);
+	} else if (r < 68) {
+		in->kind = "tokens";
+		token_soup(fz, in);
+	} else if (r < 76) {
+		in->kind = "text";
+		n = below(&fz->rng, 81);
+		for (i = 0; i < n; i++)
+			in->data[i] = 32 + below(&fz->rng, 95);
+		in->len = n;
+	} else if (r < 84) {
+		in->kind = "binary";
+		n = below(&fz->rng, 81);
+		for (i = 0; i < n; i++)
+			in->data[i] = below(&fz->rng, 4) ? rnd(&fz->rng) : 0;
+		in->len = n;
+	} else if (r < 92) {
+		in->kind = "boundary";
+		boundary(fz, in);
+	} else {
+		in->kind = "oversized";
+		oversized(fz, in);
+	}
+}
+
+static void gen_delivery(struct fuzzer *fz, struct input *in)
+{
+	unsigned int r = below(&fz->rng, 100);
+
+	in->off = 0;
+	if (r < 70) {
+		in->how = D_WRITE;
+	} else if (r < 80) {
+		in->how = D_PWRITE;
+		in->off = below(&fz->rng, 10) ? 1 + below(&fz->rng, 1 << 20) : -1;
+	} else if (r < 86) {
+		in->how = D_SEEK;
+		in->off = 1 + below(&fz->rng, 4096);
+	} else if (r < 89) {
+		in->how = D_NULL;
+	} else if (r < 92) {
+		in->how = D_HOLE;
+	} else if (r < 96 && in->len >= 2 && in->len <= SCRATCH_PAGES * PAGE) {
+		in->how = D_STRADDLE;
+		in->off = 1 + below(&fz->rng, in->len - 1);	/* readable bytes */
+	} else if (in->len) {
+		in->how = D_KERNEL;
+		if (in->len > 16)
+			in->len = 1 + below(&fz->rng, 16);
+	} else {
+		in->how = D_WRITE;
+	}
+}
+
+/* ---- delivery and expectations ---- */
+
+static int deliver(struct fuzzer *fz, int fd, const struct input *in)
+{
+	const char *buf = fz->scratch;
+	ssize_t n;
+
+	switch (in->how) {
+	case D_NULL:
+		buf = NULL;
+		break;
+	case D_HOLE:
+		buf = fz->hole;
+		break;
+	case D_STRADDLE:
+		buf = fz->hole - in->off;
+		memcpy((char *)buf, in->data, in->off);
+		break;
+	case D_KERNEL:
+		buf = (const char *)KERNEL_ADDR;
+		break;
+	default:
+		memcpy(fz->scratch, in->data, in->len);
+	}
+	if (in->how == D_SEEK)
+		lseek(fd, in->off, SEEK_SET);
+	if (in->how == D_PWRITE)
+		n = pwrite(fd, buf, in->len, in->off);
+	else
+		n = write(fd, buf, in->len);
+	if (in->how == D_SEEK)
+		lseek(fd, 0, SEEK_SET);
+	if (n < 0)
+		return -errno;
+	/* a command is taken whole or not at all */
+	return (size_t)n == in->len ? 0 : -EIO;
+}
+
+/*
+ * The result decided before the file's parser looks at the bytes, or 1
+ * when the parser decides.
+ */
+static int expect_vfs(enum fuzz_file file, const struct input *in)
+{
+	size_t limit = file_limit[file];
+
+	switch (in->how) {
+	case D_PWRITE:
+		if (in->off < 0)
+			return -EINVAL;
+		/* all three are seq_files: seq_open() clears FMODE_PWRITE */
+		return -ESPIPE;
+	case D_KERNEL:
+		return -EFAULT;		/* access_ok() */
+	case D_NULL:
+	case D_HOLE:
+	case D_STRADDLE:
+		/* the size check comes before copy_from_user() */
+		if (in->len >= limit || (file != F_BORROW && !in->len))
+			return -EINVAL;
+		return in->len ? -EFAULT : -EINVAL;
+	default:
+		return 1;
+	}
+}
+
+static const char *err_name(int err)
+{
+	static __thread char buf[24];
+
+	switch (-err) {
+	case 0: return "accepted";
+	case EINVAL: return "EINVAL";
+	case EFAULT: return "EFAULT";
+	case ESPIPE: return "ESPIPE";
+	case ENOENT: return "ENOENT";
+	case ESRCH: return "ESRCH";
+	case EBUSY: return "EBUSY";
+	case EIO: return "short write";
+	}
+	snprintf(buf, sizeof(buf), "errno %d", -err);
+	return buf;
+}
+
+static void tally(struct fuzzer *fz, int got)
+{
+	unsigned long *c = NULL;
+
+	fz->writes++;
+	if (!totals)
+		return;
+	count(&totals->writes[fz->file], 1);
+	switch (-got) {
+	case 0:
+		c = &totals->accepted;
+		fz->accepted++;
+		break;
+	case EINVAL:
+		c = &totals->einval;
+		break;
+	case EFAULT:
+		c = &totals->efault;
+		break;
+	case ESPIPE:
+		c = &totals->espipe;
+		break;
+	case ENOENT:
+		c = &totals->enoent;
+		break;
+	case ESRCH:
+		c = &totals->esrch;
+		break;
+	case EBUSY:
+		c = &totals->ebusy;
+		break;
+	}
+	if (c)
+		count(c, 1);
+}
+
+/* The bytes as a C string literal, shortened. */
+static const char *quote(const char *p, size_t len)
+{
+	static __thread char buf[400];
+	size_t i, o = 0;
+
+	for (i = 0; i < len && i < 64 && o < sizeof(buf) - 40; i++) {
+		unsigned char c = p[i];
+
+		if (c == '\\' || c == '"')
+			o += snprintf(buf + o, sizeof(buf) - o, "\\%c", c);
+		else if (c >= 32 && c < 127)
+			buf[o++] = c;
+		else
+			o += snprintf(buf + o, sizeof(buf) - o, "\\x%02x", c);
+	}
+	if (i < len)
+		o += snprintf(buf + o, sizeof(buf) - o, "...");
+	buf[o] = '\0';
+	return buf;
+}
+
+static void fail(struct fuzzer *fz, const struct input *in, const char *fmt, ...)
+{
+	char what[256];
+	va_list ap;
+
+	fz->failures++;
+	if (fz->logged++ >= MAX_LOGGED)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof(what), fmt, ap);
+	va_end(ap);
+	if (in)
+		fprintf(stderr, "# fuzz %s write %lu (%s, %s off=%lld, len=%zu) \"%s\": %s\n",
+			file_name[fz->file], fz->writes, in->kind,
+			delivery_name[in->how], in->off, in->len,
+			quote(in->data, in->len), what);
+	else
+		fprintf(stderr, "# fuzz %s after write %lu: %s\n",
+			file_name[fz->file], fz->writes, what);
+}
+
+static void check_result(struct fuzzer *fz, const struct input *in,
+			 struct expect e, int got)
+{
+	if (got != e.a && got != e.b)
+		fail(fz, in, "expected %s%s%s, got %s", err_name(e.a),
+		     e.a != e.b ? " or " : "", e.a != e.b ? err_name(e.b) : "",
+		     err_name(got));
+}
+
+/* ---- reading the state back ---- */
+
+static ssize_t read_path(const char *path, char *buf, size_t size)
+{
+	size_t len = 0;
+	ssize_t n;
+	int fd;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	while (len < size - 1) {
+		n = read(fd, buf + len, size - 1 - len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			n = -errno;
+			close(fd);
+			return n;
+		}
+		if (!n)
+			break;
+		len += n;
+	}
+	close(fd);
+	buf[len] = '\0';
+	return len;
+}
+
+static ssize_t pread_all(int fd, char *buf, size_t size)
+{
+	ssize_t n = pread(fd, buf, size - 1, 0);
+
+	if (n < 0)
+		return -errno;
+	buf[n] = '\0';
+	return n;
+}
+
+/*
+ * The borrower's list as "pid mode" pairs; false if a line is not a
+ * well-formed borrow line.
+ */
+static bool borrow_list(const char *text, pid_t *pid, char (*mode)[8], int *n,
+			int max)
+{
+	char m[8], page[8], state[8];
+	int users, cnt, p, len;
+	const char *s = text;
+
+	*n = 0;
+	while (*s) {
+		len = strcspn(s, "\n");
+		if (sscanf(s, "borrow pid=%d mode=%7s state=%7s page=%7s users=%d count=%d",
+			   &p, m, state, page, &users, &cnt) != 6 ||
+		    strcmp(state, "held") || *n >= max || users < 0 || cnt < 1)
+			return false;
+		pid[*n] = p;
+		snprintf(mode[*n], sizeof(mode[*n]), "%s", m);
+		(*n)++;
+		s += len;
+		if (*s == '\n')
+			s++;
+	}
+	return true;
+}
+
+static void check_borrows(struct fuzzer *fz, const struct input *in)
+{
+	static char text[8192];
+	char mode[64][8];
+	pid_t pid[64];
+	int i, n;
+
+	if (read_path(BORROW_CONTROL, text, sizeof(text)) < 0) {
+		fail(fz, in, "cannot read %s", BORROW_CONTROL);
+		return;
+	}
+	if (!borrow_list(text, pid, mode, &n, 64)) {
+		fail(fz, in, "malformed borrow list \"%s\"", quote(text, strlen(text)));
+		return;
+	}
+	for (i = 0; i < n && i < fz->nb; i++)
+		if (pid[i] != fz->b_pid[i] || strcmp(mode[i], fz->b_mode[i]))
+			break;
+	if (i != n || n != fz->nb)
+		fail(fz, in, "borrow list has %d entries (first difference at %d), model %d",
+		     n, i, fz->nb);
+}
+
+/* ---- the borrower's model ---- */
+
+static bool model_holds(const struct fuzzer *fz, pid_t pid)
+{
+	int i;
+
+	for (i = 0; i < fz->nb; i++)
+		if (fz->b_pid[i] == pid)
+			return true;
+	return false;
+}
+
+static void model_release(struct fuzzer *fz, pid_t pid)
+{
+	int i, j = 0;
+
+	for (i = 0; i < fz->nb; i++) {
+		if (fz->b_pid[i] == pid)
+			continue;
+		fz->b_pid[j] = fz->b_pid[i];
+		fz->b_born[j] = fz->b_born[i];
+		memcpy(fz->b_mode[j], fz->b_mode[i], sizeof(fz->b_mode[j]));
+		j++;
+	}
+	fz->nb = j;
+}
+
+static struct expect borrow_expect(struct fuzzer *fz, const struct input *in,
+				   struct borrow_cmd *c)
+{
+	struct expect e = { -EINVAL, -EINVAL };
+	int vfs = expect_vfs(F_BORROW, in);
+
+	*c = model_borrow(in->data, in->len, fz->max_hold);
+	if (vfs != 1) {
+		e = exactly(vfs);
+		c->kind = B_BAD;
+		return e;
+	}
+	switch (c->kind) {
+	case B_BAD:
+		break;
+	case B_RELEASE_ALL:
+		e = exactly(0);
+		break;
+	case B_RELEASE:
+		if (fz->concurrent) {
+			e.a = 0;
+			e.b = -ENOENT;
+		} else {
+			e = exactly(model_holds(fz, c->pid) ? 0 : -ENOENT);
+		}
+		break;
+	default:
+		if (fz->concurrent) {
+			e.a = 0;
+			e.b = -EBUSY;
+		} else if (fz->nb >= BORROW_MAX) {
+			e = exactly(-EBUSY);
+		} else if (has_no_mm(fz, c->pid)) {
+			e = exactly(-ESRCH);
+		} else {
+			/* a pid not ours may or may not have an mm */
+			e.a = 0;
+			e.b = is_waiter(fz, c->pid) ? 0 : -ESRCH;
+		}
+	}
+	return e;
+}
+
+static void one_write(struct fuzzer *fz, int fd, struct input *in,
+		      struct expect e, int *got)
+{
+	*got = deliver(fz, fd, in);
+	tally(fz, *got);
+	check_result(fz, in, e, *got);
+}
+
+/* Write a fixed command; used for the model's own housekeeping. */
+static int plain_write(struct fuzzer *fz, int fd, const char *s, struct expect e)
+{
+	struct input *in = calloc(1, sizeof(*in));
+	int got = -EIO;
+
+	if (!in)
+		return got;
+	in->kind = "housekeeping";
+	in->how = D_WRITE;
+	append_str(in, s);
+	one_write(fz, fd, in, e, &got);
+	free(in);
+	return got;
+}
+
+/* The model's borrower state after the accepted command c. */
+static void borrow_apply(struct fuzzer *fz, int fd, const struct borrow_cmd *c)
+{
+	char cmd[32];
+	struct expect e;
+
+	switch (c->kind) {
+	case B_RELEASE_ALL:
+		fz->nb = 0;
+		break;
+	case B_RELEASE:
+		model_release(fz, c->pid);
+		break;
+	case B_GRAB:
+	case B_GET:
+		if (c->hold < HOLD_STABLE_MS) {
+			/* it may expire any time: release the pid now */
+			snprintf(cmd, sizeof(cmd), "release %d", c->pid);
+			e.a = 0;
+			e.b = model_holds(fz, c->pid) ? 0 : -ENOENT;
+			plain_write(fz, fd, cmd, e);
+			model_release(fz, c->pid);
+			break;
+		}
+		fz->b_pid[fz->nb] = c->pid;
+		snprintf(fz->b_mode[fz->nb], sizeof(fz->b_mode[0]), "%s",
+			 c->kind == B_GRAB ? "grab" : "get");
+		fz->b_born[fz->nb] = now_s();
+		fz->nb++;
+		break;
+	default:
+		break;
+	}
+}
+
+/* ---- the fuzzers ---- */
+
+static int fuzzer_init(struct fuzzer *fz, enum fuzz_file file,
+		       unsigned long long stream, const pid_t *waiters)
+{
+	char s[32], *p;
+
+	memset(fz, 0, sizeof(*fz));
+	rng_init(&fz->rng, stream);
+	fz->file = file;
+	fz->waiters = waiters;
+	/* a small read: /proc/sys refuses reads larger than kmalloc can do */
+	fz->pid_max = 4194304;		/* PID_MAX_LIMIT */
+	if (read_path("/proc/sys/kernel/pid_max", s, sizeof(s)) > 0)
+		fz->pid_max = strtol(s, NULL, 10);
+	fz->max_hold = 60000;
+	if (read_path(BORROW_MAX_HOLD, s, sizeof(s)) > 0)
+		fz->max_hold = strtoul(s, NULL, 10);
+	if (fz->pid_max < 300)
+		return -EINVAL;
+	p = mmap(NULL, (SCRATCH_PAGES + 1) * PAGE, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		return -errno;
+	fz->scratch = p;
+	fz->hole = p + SCRATCH_PAGES * PAGE;
+	if (mprotect(fz->hole, PAGE, PROT_NONE))
+		return -errno;
+	return 0;
+}
+
+static void fuzzer_fini(struct fuzzer *fz)
+{
+	if (fz->scratch)
+		munmap(fz->scratch, (SCRATCH_PAGES + 1) * PAGE);
+	fz->scratch = NULL;
+}
+
+/*
+ * One single-writer round on filter or enable: write, compare the result
+ * with the model, read the value back.
+ */
+static void fuzz_setting(struct fuzzer *fz, int wfd, int rfd, char *state,
+			 size_t state_len, struct input *in)
+{
+	char canon[64], now[64];
+	struct expect e;
+	int vfs, model, got;
+
+	gen_content(fz, in);
+	gen_delivery(fz, in);
+	vfs = expect_vfs(fz->file, in);
+	if (fz->file == F_FILTER)
+		model = model_filter(in->data, in->len, canon, sizeof(canon));
+	else
+		model = model_enable(in->data, in->len, canon, sizeof(canon));
+	e = exactly(vfs != 1 ? vfs : model);
+	one_write(fz, wfd, in, e, &got);
+	if (!got)
+		snprintf(state, state_len, "%s", canon);
+	if (pread_all(rfd, now, sizeof(now)) < 0) {
+		fail(fz, in, "cannot read the value back");
+		return;
+	}
+	if (strcmp(now, state)) {
+		fail(fz, in, "reads back \"%s\", expected \"%s\"",
+		     quote(now, strlen(now)), quote(state, strlen(state)));
+		/* report each divergence once */
+		snprintf(state, state_len, "%s", now);
+	}
+}
+
+static void fuzz_setting_file(struct __test_metadata *_metadata,
+			      enum fuzz_file file, unsigned long writes,
+			      const pid_t *waiters)
+{
+	struct fuzzer *fz = calloc(1, sizeof(*fz));
+	struct input *in = calloc(1, sizeof(*in));
+	char state[64];
+	int wfd, rfd;
+	double t0 = now_s();
+	unsigned long i;
+
+	ASSERT_NE(NULL, fz);
+	ASSERT_NE(NULL, in);
+	ASSERT_EQ(0, fuzzer_init(fz, file, file + 1, waiters));
+	wfd = open(file_path[file], O_WRONLY | O_CLOEXEC);
+	rfd = open(file_path[file], O_RDONLY | O_CLOEXEC);
+	ASSERT_LE(0, wfd);
+	ASSERT_LE(0, rfd);
+	ASSERT_LT(0, pread_all(rfd, state, sizeof(state)));
+
+	for (i = 0; i < writes; i++)
+		fuzz_setting(fz, wfd, rfd, state, sizeof(state), in);
+
+	note("%s: %lu writes, %lu accepted, seed 0x%llx, %.1f s\n",
+	     file_name[file], fz->writes, fz->accepted, fuzz_seed(),
+	     now_s() - t0);
+	EXPECT_EQ(0, fz->failures);
+	close(wfd);
+	close(rfd);
+	fuzzer_fini(fz);
+	free(in);
+	free(fz);
+}
+
+/* Fill the borrower to its limit, so the EBUSY path sees fuzz too. */
+static void borrow_fill(struct fuzzer *fz, int fd)
+{
+	struct expect ok = { 0, 0 };
+	struct borrow_cmd c = { .hold = HOLD_STABLE_MS * 2 };
+	char cmd[48];
+
+	if (fz->max_hold < c.hold)
+		c.hold = fz->max_hold;
+	while (fz->nb < BORROW_MAX) {
+		c.kind = fz->nb % 2 ? B_GET : B_GRAB;
+		c.pid = fz->waiters[fz->nb % NR_WAITERS];
+		snprintf(cmd, sizeof(cmd), "%s %d %llu",
+			 c.kind == B_GET ? "get" : "grab", c.pid, c.hold);
+		if (plain_write(fz, fd, cmd, ok))
+			return;
+		borrow_apply(fz, fd, &c);
+	}
+}
+
+static void fuzz_borrow(struct __test_metadata *_metadata, unsigned long writes,
+			const pid_t *waiters)
+{
+	struct fuzzer *fz = calloc(1, sizeof(*fz));
+	struct input *in = calloc(1, sizeof(*in));
+	struct expect ok = { 0, 0 };
+	struct borrow_cmd c;
+	struct expect e;
+	int fd, got;
+	double t0 = now_s();
+	unsigned long i, full_from = writes / 2, full_to = full_from + 500;
+
+	ASSERT_NE(NULL, fz);
+	ASSERT_NE(NULL, in);
+	ASSERT_EQ(0, fuzzer_init(fz, F_BORROW, F_BORROW + 1, waiters));
+	fd = open(BORROW_CONTROL, O_WRONLY | O_CLOEXEC);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, plain_write(fz, fd, "release all", ok));
+
+	for (i = 0; i < writes; i++) {
+		if (i == full_from) {
+			/* a fresh start: none of these may expire while full */
+			plain_write(fz, fd, "release all", ok);
+			fz->nb = 0;
+			borrow_fill(fz, fd);
+		}
+		/* stay full: fuzz meets EBUSY, releases included */
+		if (i > full_from && i < full_to && fz->nb < BORROW_MAX)
+			borrow_fill(fz, fd);
+		/* before a default hold expires, and to keep reads short */
+		if (fz->nb && (now_s() - fz->b_born[0] > BORROW_MAX_AGE_MS / 1000.0 ||
+			       (fz->nb > BORROW_MODEL_CAP &&
+				(i < full_from || i >= full_to)))) {
+			plain_write(fz, fd, "release all", ok);
+			fz->nb = 0;
+		}
+		gen_content(fz, in);
+		gen_delivery(fz, in);
+		e = borrow_expect(fz, in, &c);
+		one_write(fz, fd, in, e, &got);
+		if (!got)
+			borrow_apply(fz, fd, &c);
+		check_borrows(fz, in);
+	}
+	plain_write(fz, fd, "release all", ok);
+	fz->nb = 0;
+	check_borrows(fz, NULL);
+
+	note("control: %lu writes, %lu accepted, seed 0x%llx, %.1f s\n",
+	     fz->writes, fz->accepted, fuzz_seed(), now_s() - t0);
+	EXPECT_EQ(0, fz->failures);
+	close(fd);
+	fuzzer_fini(fz);
+	free(in);
+	free(fz);
+}
+
+/* ---- concurrent writers and readers ---- */
+
+struct conc {
+	const pid_t *waiters;
+	double deadline;
+	int stop;
+	unsigned long failures;
+	char filter_ok[3][32];	/* the values concurrent writers may set */
+};
+
+struct writer {
+	struct conc *conc;
+	enum fuzz_file file;	/* NR_FILES: any file, one at random per write */
+	unsigned long long stream;
+	unsigned long writes;
+};
+
+/*
+ * Concurrent writers may set only values the readers know about: regenerate
+ * anything valid that is not in the set (unknown pids, short holds).
+ */
+static bool conc_allowed(struct fuzzer *fz, struct conc *cc, const struct input *in)
+{
+	struct borrow_cmd c;
+	char canon[64];
+	int i;
+
+	if (expect_vfs(fz->file, in) != 1)
+		return true;
+	if (fz->file == F_FILTER) {
+		if (model_filter(in->data, in->len, canon, sizeof(canon)))
+			return true;
+		for (i = 0; i < 3; i++)
+			if (!strcmp(canon, cc->filter_ok[i]))
+				return true;
+		return false;
+	}
+	if (fz->file == F_ENABLE)
+		return true;
+	c = model_borrow(in->data, in->len, fz->max_hold);
+	if (c.kind == B_GRAB || c.kind == B_GET)
+		return is_waiter(fz, c.pid) && c.hold >= HOLD_STABLE_MS;
+	return true;
+}
+
+static void conc_write(struct fuzzer *fz, struct conc *cc, int fd[NR_FILES],
+		       enum fuzz_file file, struct input *in)
+{
+	struct borrow_cmd c;
+	struct expect e;
+	char canon[64];
+	int model, got, tries = 0;
+
+	fz->file = file;
+	do {
+		gen_content(fz, in);
+		gen_delivery(fz, in);
+	} while (!conc_allowed(fz, cc, in) && ++tries < 20);
+	if (tries == 20) {
+		in->len = 0;
+		in->how = D_WRITE;
+	}
+	if (file == F_BORROW) {
+		e = borrow_expect(fz, in, &c);
+	} else {
+		model = expect_vfs(file, in);
+		if (model == 1)
+			model = file == F_FILTER ?
+				model_filter(in->data, in->len, canon, sizeof(canon)) :
+				model_enable(in->data, in->len, canon, sizeof(canon));
+		e = exactly(model);
+	}
+	one_write(fz, fd[file], in, e, &got);
+}
+
+static void *writer_run(void *arg)
+{
+	struct writer *w = arg;
+	struct conc *cc = w->conc;
+	struct fuzzer *fz = calloc(1, sizeof(*fz));
+	struct input *in = calloc(1, sizeof(*in));
+	int fd[NR_FILES], f;
+	unsigned long i;
+
+	if (!fz || !in || fuzzer_init(fz, F_FILTER, w->stream, cc->waiters)) {
+		__atomic_add_fetch(&cc->failures, 1, __ATOMIC_RELAXED);
+		return NULL;
+	}
+	fz->concurrent = true;
+	for (f = 0; f < NR_FILES; f++)
+		fd[f] = open(file_path[f], O_WRONLY | O_CLOEXEC);
+	for (i = 0; i < w->writes && !__atomic_load_n(&cc->stop, __ATOMIC_RELAXED);
+	     i++) {
+		if (!(i % 64) && now_s() > cc->deadline)
+			break;
+		f = w->file == NR_FILES ? (int)below(&fz->rng, NR_FILES) : (int)w->file;
+		if (fd[f] < 0) {
+			fail(fz, NULL, "cannot open %s", file_path[f]);
+			break;
+		}
+		conc_write(fz, cc, fd, f, in);
+	}
+	__atomic_add_fetch(&cc->failures, fz->failures, __ATOMIC_RELAXED);
+	for (f = 0; f < NR_FILES; f++)
+		if (fd[f] >= 0)
+			close(fd[f]);
+	fuzzer_fini(fz);
+	free(in);
+	free(fz);
+	return NULL;
+}
+
+struct reader {
+	struct conc *conc;
+	const char *path;
+	bool one_read;
+	unsigned long reads, failures;
+};
+
+/*
+ * One value of filter or enable: one open and a read from offset 0.  (The
+ * files are single_open() seq_files, so reading on in pieces would show
+ * the same value; an earlier version joined two values there.)
+ */
+static ssize_t read_once(const char *path, char *buf, size_t size)
+{
+	ssize_t n;
+	int fd;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	n = pread_all(fd, buf, size);
+	close(fd);
+	return n;
+}
+
+/* What every read must show while the writers run. */
+static bool reader_check(struct reader *r, const char *text)
+{
+	const pid_t *w = r->conc->waiters;
+	char mode[BORROW_MAX + 1][8];
+	pid_t pid[BORROW_MAX + 1];
+	int i, j, n;
+
+	if (!strcmp(r->path, MMREFS_FILTER)) {
+		for (i = 0; i < 3; i++)
+			if (!strcmp(text, r->conc->filter_ok[i]))
+				return true;
+		return false;
+	}
+	if (!strcmp(r->path, MMREFS_ENABLE))
+		return !strcmp(text, "0\n") || !strcmp(text, "1\n");
+	if (!strcmp(r->path, BORROW_CONTROL)) {
+		if (!borrow_list(text, pid, mode, &n, BORROW_MAX))
+			return false;
+		for (i = 0; i < n; i++) {
+			for (j = 0; j < NR_WAITERS && w[j] != pid[i]; j++)
+				;
+			if (j == NR_WAITERS)
+				return false;
+		}
+		return true;
+	}
+	/* mms, history and stats: complete lines of key=value text */
+	return *text && text[strlen(text) - 1] == '\n';
+}
+
+static void *reader_run(void *arg)
+{
+	struct reader *r = arg;
+	size_t size = 1 << 20;
+	char *buf = malloc(size);
+	ssize_t n;
+
+	if (!buf) {
+		r->failures++;
+		return NULL;
+	}
+	while (!__atomic_load_n(&r->conc->stop, __ATOMIC_RELAXED)) {
+		n = r->one_read ? read_once(r->path, buf, size) :
+		    read_path(r->path, buf, size);
+		r->reads++;
+		if (n < 0 || !reader_check(r, buf)) {
+			if (r->failures++ < 5)
+				fprintf(stderr, "# fuzz: read of %s (%zd) gives \"%s\"\n",
+					r->path, n, n < 0 ? "" : quote(buf, n));
+		}
+	}
+	free(buf);
+	return NULL;
+}
+
+/* ---- the tests ---- */
+
+FIXTURE(fuzz) {
+	pid_t waiters[NR_WAITERS];
+	int fds[NR_WAITERS];
+};
+
+FIXTURE_SETUP(fuzz)
+{
+	const char *why = mmrefs_missing();
+	int i;
+
+	for (i = 0; i < NR_WAITERS; i++)
+		self->fds[i] = -1;
+	if (!why)
+		why = borrow_missing();
+	if (why)
+		SKIP(return, "%s", why);
+	ASSERT_NE(NULL, totals);
+	mmrefs_reset_filter();
+	ASSERT_EQ(0, borrow_cmd("release all"));
+	for (i = 0; i < NR_WAITERS; i++) {
+		self->waiters[i] = mmrefs_spawn_waiter("mmr_fuzz", &self->fds[i]);
+		ASSERT_GT(self->waiters[i], 0);
+	}
+}
+
+FIXTURE_TEARDOWN(fuzz)
+{
+	int i;
+
+	/* no borrow outlives the test; recording is back on for everyone */
+	if (!borrow_missing())
+		borrow_cmd("release all");
+	mmrefs_reset_filter();
+	for (i = 0; i < NR_WAITERS; i++)
+		mmrefs_waiter_reap(&self->waiters[i], &self->fds[i]);
+}
+
+TEST_F_TIMEOUT(fuzz, filter_rejects_or_applies, 300)
+{
+	if (_metadata->skip)
+		return;
+	fuzz_setting_file(_metadata, F_FILTER, FILTER_WRITES, self->waiters);
+	/* the last accepted value is still there; put "all" back */
+	EXPECT_EQ(0, mmrefs_write_file(MMREFS_FILTER, "all"));
+	EXPECT_STREQ("all\n", mmrefs_read_file(MMREFS_FILTER));
+}
+
+TEST_F_TIMEOUT(fuzz, enable_rejects_or_applies, 300)
+{
+	if (_metadata->skip)
+		return;
+	fuzz_setting_file(_metadata, F_ENABLE, ENABLE_WRITES, self->waiters);
+	EXPECT_EQ(0, mmrefs_write_file(MMREFS_ENABLE, "1"));
+	EXPECT_STREQ("1\n", mmrefs_read_file(MMREFS_ENABLE));
+}
+
+TEST_F_TIMEOUT(fuzz, borrow_control_rejects_or_applies, 300)
+{
+	if (_metadata->skip)
+		return;
+	fuzz_borrow(_metadata, BORROW_WRITES, self->waiters);
+	/* every borrow released: the list is empty */
+	EXPECT_STREQ("", mmrefs_read_file(BORROW_CONTROL));
+}
+
+/*
+ * Writers hammer all three files from threads and processes while
+ * readers read every file. Results must still match the model (the
+ * borrower's may also see the other writers' borrows), and no reader may
+ * ever see a value no writer was allowed to set.
+ */
+TEST_F_TIMEOUT(fuzz, concurrent_writers_and_readers, 300)
+{
+	static const char * const read_paths[] = {
+		MMREFS_MMS, MMREFS_HISTORY, MMREFS_STATS, MMREFS_FILTER,
+		MMREFS_ENABLE, BORROW_CONTROL,
+	};
+	pthread_t wt[NR_FILES * CONC_THREADS_PER_FILE];
+	pthread_t rt[ARRAY_SIZE(read_paths)];
+	struct writer w[NR_FILES * CONC_THREADS_PER_FILE];
+	struct reader r[ARRAY_SIZE(read_paths)];
+	unsigned long writes0 = 0, writes = 0, reads = 0;
+	struct writer pw;
+	pid_t procs[CONC_PROCS];
+	struct conc *cc;
+	unsigned int i, nw = 0, nr = 0;
+	double t0 = now_s();
+	int status, f;
+
+	if (_metadata->skip)
+		return;
+	cc = mmap(NULL, PAGE, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS,
+		  -1, 0);
+	ASSERT_NE(MAP_FAILED, cc);
+	cc->waiters = self->waiters;
+	cc->deadline = t0 + CONC_SECONDS;
+	snprintf(cc->filter_ok[0], sizeof(cc->filter_ok[0]), "all\n");
+	snprintf(cc->filter_ok[1], sizeof(cc->filter_ok[1]), "tgid=%d\n",
+		 self->waiters[0]);
+	snprintf(cc->filter_ok[2], sizeof(cc->filter_ok[2]), "comm=mmr_fuzz\n");
+	for (f = 0; f < NR_FILES; f++)
+		writes0 += totals->writes[f];
+
+	/* processes first: fork() before this process has threads */
+	for (i = 0; i < CONC_PROCS; i++) {
+		procs[i] = fork();
+		ASSERT_LE(0, procs[i]);
+		if (!procs[i]) {
+			pw.conc = cc;
+			pw.file = NR_FILES;
+			pw.stream = 100 + i;
+			pw.writes = CONC_WRITES;
+			writer_run(&pw);
+			_exit(0);
+		}
+	}
+	for (i = 0; i < ARRAY_SIZE(read_paths); i++) {
+		r[i].conc = cc;
+		r[i].path = read_paths[i];
+		r[i].one_read = !strcmp(read_paths[i], MMREFS_FILTER) ||
+				!strcmp(read_paths[i], MMREFS_ENABLE);
+		r[i].reads = 0;
+		r[i].failures = 0;
+		if (!pthread_create(&rt[nr], NULL, reader_run, &r[i]))
+			nr++;
+	}
+	for (i = 0; i < ARRAY_SIZE(w); i++) {
+		w[i].conc = cc;
+		w[i].file = i % NR_FILES;
+		w[i].stream = 10 + i;
+		w[i].writes = CONC_WRITES;
+		if (!pthread_create(&wt[nw], NULL, writer_run, &w[i]))
+			nw++;
+	}
+	for (i = 0; i < nw; i++)
+		pthread_join(wt[i], NULL);
+	for (i = 0; i < CONC_PROCS; i++) {
+		ASSERT_EQ(procs[i], waitpid(procs[i], &status, 0));
+		EXPECT_EQ(0, status);
+	}
+	__atomic_store_n(&cc->stop, 1, __ATOMIC_RELAXED);
+	for (i = 0; i < nr; i++)
+		pthread_join(rt[i], NULL);
+	EXPECT_EQ(ARRAY_SIZE(w), nw);
+	EXPECT_EQ(ARRAY_SIZE(read_paths), nr);
+
+	for (f = 0; f < NR_FILES; f++)
+		writes += totals->writes[f];
+	writes -= writes0;
+	for (i = 0; i < nr; i++) {
+		reads += r[i].reads;
+		EXPECT_EQ(0, r[i].failures) TH_LOG("reader of %s", r[i].path);
+		/* every file was read while the writers ran */
+		EXPECT_LT(0, r[i].reads) TH_LOG("reader of %s", r[i].path);
+	}
+	count(&totals->reads, reads);
+	note("concurrent: %lu writes by %u threads and %u processes, %lu reads, %.1f s\n",
+	     writes, nw, CONC_PROCS, reads, now_s() - t0);
+	EXPECT_EQ(0, cc->failures);
+
+	/* whatever the writers left: release it, and the list is empty */
+	EXPECT_EQ(0, borrow_cmd("release all"));
+	EXPECT_STREQ("", mmrefs_read_file(BORROW_CONTROL));
+	munmap(cc, PAGE);
+}
+
+TEST_F(fuzz, total_writes)
+{
+	unsigned long writes = 0;
+	int f;
+
+	if (_metadata->skip)
+		return;
+	for (f = 0; f < NR_FILES; f++)
+		writes += totals->writes[f];
+	note("total: %lu writes (filter %lu, enable %lu, control %lu), seed 0x%llx\n",
+	     writes, totals->writes[F_FILTER], totals->writes[F_ENABLE],
+	     totals->writes[F_BORROW], fuzz_seed());
+	note("accepted %lu, EINVAL %lu, EFAULT %lu, ESPIPE %lu\n",
+	     totals->accepted, totals->einval, totals->efault,
+	     totals->espipe);
+	note("ENOENT %lu, ESRCH %lu, EBUSY %lu; %lu concurrent reads\n",
+	     totals->enoent, totals->esrch, totals->ebusy,
+	     totals->reads);
+	EXPECT_LE(TOTAL_WRITES_MIN, writes);
+	/* each kind of result was seen at least once */
+	EXPECT_LT(0, totals->accepted);
+	EXPECT_LT(0, totals->einval);
+	EXPECT_LT(0, totals->efault);
+	EXPECT_LT(0, totals->espipe);
+	EXPECT_LT(0, totals->enoent);
+	EXPECT_LT(0, totals->esrch);
+	EXPECT_LT(0, totals->ebusy);
+	/* the fuzz left the defaults */
+	EXPECT_STREQ("all\n", mmrefs_read_file(MMREFS_FILTER));
+	EXPECT_STREQ("1\n", mmrefs_read_file(MMREFS_ENABLE));
+}
+
+TEST_HARNESS_MAIN
