@@ -6,6 +6,9 @@
 #   make check    lint, build and VM-test against Debian 6.1 and 6.12
 #   make demo     boot a guest and show mmrefs following a process
 #                 (KERNEL=6.12 make demo for the other kernel)
+#   make bench    what mmrefs costs against no tracer, ftrace kprobe
+#                 events and bpftrace, in deterministic guest time, on
+#                 6.1 and 6.12 (KERNEL=6.12 make bench: one kernel)
 # The project targets build out of tree in .cache/build/<kernel>/.
 
 KDIR ?= /lib/modules/$(shell uname -r)/build
@@ -43,4 +46,8 @@ check:
 demo: deps
 	@scripts/vmtest --kernel $(KERNEL) -- sh /mmrefs/scripts/demo-guest.sh
 
-.PHONY: all modules modules_install install clean distclean deps check demo
+# Both kernels unless KERNEL is given (the KERNEL ?= above is demo's default).
+bench: deps
+	@scripts/bench $(if $(filter file,$(origin KERNEL)),6.1 6.12,$(KERNEL))
+
+.PHONY: all modules modules_install install clean distclean deps check demo bench
