@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * /sys/kernel/debug/mmrefs/: mms, history, stats, filter, enable.
+ * /sys/kernel/debug/mmrefs/: mms, history, stats, filter, enable, watch.
  *
  * mms and history are seq_file iterators over table.c's slots; start()
  * takes rcu_read_lock() and stop() drops it, so every entry shown stays
@@ -15,6 +15,7 @@
 #include <linux/mm_types.h>
 #include <linux/seq_file.h>
 #include <linux/slab.h>
+#include <linux/stackdepot.h>
 #include <linux/uaccess.h>
 
 #include "mmrefs.h"
@@ -122,16 +123,40 @@ static int mms_show(struct seq_file *m, void *v)
 	lazy = mmrefs_lazy_refs(c->mm, it->lazy, it->nlazy);
 	seq_printf(m, "id=%llu tgid=%d comm=", c->id, c->tgid);
 	seq_comm(m, c->comm);
-	seq_printf(m, " state=%s users=%d count=%d lazy=%u src=%s age_ms=%llu",
-		   mmrefs_state_name(c->state),
-		   live ? c->snap_users : c->users,
-		   live ? c->snap_count : c->count - c->lazy + lazy,
-		   lazy, live ? "live" : "event",
+	/* a watched mm's last trapped values are exact, lazy refs included */
+	if (c->watch) {
+		seq_printf(m, " state=%s users=%d count=%d lazy=%u src=watch",
+			   mmrefs_state_name(c->state), c->users, c->count,
+			   lazy);
+		/* read through a task: must agree unless a write is in flight */
+		if (live)
+			seq_printf(m, " live_users=%d live_count=%d",
+				   c->snap_users, c->snap_count);
+	} else {
+		seq_printf(m, " state=%s users=%d count=%d lazy=%u src=%s",
+			   mmrefs_state_name(c->state),
+			   live ? c->snap_users : c->users,
+			   live ? c->snap_count : c->count - c->lazy + lazy,
+			   lazy, live ? "live" : "event");
+	}
+	seq_printf(m, " watch=%d observer=%u age_ms=%llu", c->watch - 1,
+		   c->observer,
 		   div_u64(ktime_get_ns() - c->born, NSEC_PER_MSEC));
 	for (op = 0; op < MMREFS_NR_OPS; op++)
 		seq_printf(m, " %s=%u", mmrefs_op_name(op), c->ops[op]);
 	seq_putc(m, '\n');
 	return 0;
+}
+
+/* A watch event's stack, kmemleak style: indented, one frame a line. */
+static void show_stack(struct seq_file *m, u32 handle)
+{
+	unsigned long *entries;
+	unsigned int i, nr;
+
+	nr = stack_depot_fetch(handle, &entries);
+	for (i = 0; i < nr; i++)
+		seq_printf(m, "    %pS\n", (void *)entries[i]);
 }
 
 static void show_event(struct seq_file *m, u64 id, const struct mmrefs_event *ev)
@@ -143,10 +168,17 @@ static void show_event(struct seq_file *m, u64 id, const struct mmrefs_event *ev
 		   ev->kthread, mmrefs_op_name(ev->op),
 		   mmrefs_cause_name(ev->cause), ev->users_old, ev->users_new,
 		   ev->count_old, ev->count_new);
+	if (ev->counter || ev->observer)
+		seq_printf(m, " trap=%s observer=%u",
+			   ev->counter == MMREFS_CTR_USERS ? "users" :
+			   ev->counter == MMREFS_CTR_COUNT ? "count" : "-",
+			   ev->observer);
 	if (ev->site)
 		seq_printf(m, " site=%pS\n", (void *)ev->site);
 	else
 		seq_puts(m, " site=-\n");
+	if (ev->stack)
+		show_stack(m, ev->stack);
 }
 
 static int history_show(struct seq_file *m, void *v)
@@ -242,6 +274,11 @@ static int stats_show(struct seq_file *m, void *v)
 		[MMREFS_STAT_ALLOC] = "lost_alloc",
 		[MMREFS_STAT_UNTRACKED] = "untracked",
 		[MMREFS_STAT_STALE] = "stale",
+		[MMREFS_STAT_WATCH_EVENTS] = "watch_events",
+		[MMREFS_STAT_WATCH_GAPS] = "watch_gaps",
+		[MMREFS_STAT_WATCH_SETTLED] = "watch_settled",
+		[MMREFS_STAT_WATCH_UNDECODED] = "watch_undecoded",
+		[MMREFS_STAT_STACK_LOST] = "lost_stack",
 	};
 	unsigned int s;
 
@@ -357,6 +394,38 @@ static const struct file_operations enable_fops = {
 	.release = single_release,
 };
 
+static int watch_show(struct seq_file *m, void *v)
+{
+	mmrefs_watch_show(m);
+	return 0;
+}
+
+static int watch_open(struct inode *inode, struct file *file)
+{
+	return single_open(file, watch_show, NULL);
+}
+
+static ssize_t watch_write(struct file *file, const char __user *ubuf,
+			   size_t count, loff_t *ppos)
+{
+	char buf[32];
+	int err;
+
+	err = copy_command(buf, sizeof(buf), ubuf, count);
+	if (!err)
+		err = mmrefs_watch_command(buf);
+	return err ? err : count;
+}
+
+static const struct file_operations watch_fops = {
+	.owner = THIS_MODULE,
+	.open = watch_open,
+	.read = seq_read,
+	.write = watch_write,
+	.llseek = seq_lseek,
+	.release = single_release,
+};
+
 int mmrefs_debugfs_init(void)
 {
 	mmrefs_dir = debugfs_create_dir("mmrefs", NULL);
@@ -367,6 +436,7 @@ int mmrefs_debugfs_init(void)
 	debugfs_create_file("stats", 0400, mmrefs_dir, NULL, &stats_fops);
 	debugfs_create_file("filter", 0600, mmrefs_dir, NULL, &filter_fops);
 	debugfs_create_file("enable", 0600, mmrefs_dir, NULL, &enable_fops);
+	debugfs_create_file("watch", 0600, mmrefs_dir, NULL, &watch_fops);
 	return 0;
 }
 

@@ -8,7 +8,8 @@
  * references to the struct (all users together count as one, plus
  * mmgrab() borrowers and lazy-TLB users); the last mmdrop() frees it.
  *
- * Output: /sys/kernel/debug/mmrefs/ (mms, history, stats, filter, enable)
+ * Output: /sys/kernel/debug/mmrefs/ (mms, history, stats, filter, enable,
+ * watch)
  * and the mmrefs:mmrefs_event trace event.  See README.md.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
@@ -44,6 +45,7 @@ static int __init mmrefs_init(void)
 	err = mmrefs_table_init();
 	if (err)
 		return err;
+	mmrefs_watch_init();
 
 	/* Arm the probes before seeding, so no free can slip between. */
 	err = mmrefs_probes_init();
@@ -69,6 +71,8 @@ out_table_exit:
 static void __exit mmrefs_exit(void)
 {
 	mmrefs_debugfs_exit();
+	/* before the probes: a disarm's mmdrop may be the free */
+	mmrefs_watch_exit();
 	mmrefs_probes_exit();
 	mmrefs_table_exit();
 }

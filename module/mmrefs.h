@@ -23,6 +23,8 @@
 #include <linux/spinlock.h>
 #include <linux/types.h>
 
+struct seq_file;
+
 /* What happened to the counters.  Names: MMREFS_OP_SYMBOLS. */
 enum mmrefs_op {
 	MMREFS_OP_SEED,
@@ -34,6 +36,16 @@ enum mmrefs_op {
 	MMREFS_OP_UNUSE,
 	MMREFS_OP_TEARDOWN,
 	MMREFS_OP_FREE,
+	/* watch mode: one hardware-trapped write, named by its helper */
+	MMREFS_OP_MMGET,
+	MMREFS_OP_MMGET_NOT_ZERO,
+	MMREFS_OP_MMPUT,
+	MMREFS_OP_MMGRAB,
+	MMREFS_OP_MMDROP,
+	MMREFS_OP_LAZY_TLB,
+	MMREFS_OP_WRITE,	/* a write mmrefs could not decode */
+	MMREFS_OP_WATCH,	/* armed: the starting values */
+	MMREFS_OP_UNWATCH,
 	MMREFS_NR_OPS,
 };
 
@@ -54,6 +66,8 @@ enum mmrefs_cause {
 	MMREFS_CAUSE_KTHREAD,
 	MMREFS_CAUSE_TEARDOWN,
 	MMREFS_CAUSE_FREE,
+	MMREFS_CAUSE_TRAP,	/* a watchpoint hit with no better cause */
+	MMREFS_CAUSE_OBSERVER,	/* mmrefs' own watch reference */
 	MMREFS_NR_CAUSES,
 };
 
@@ -70,6 +84,15 @@ enum mmrefs_cause {
 #define MMREFS_OP_UNUSE_SYM			{ MMREFS_OP_UNUSE, "unuse" }
 #define MMREFS_OP_TEARDOWN_SYM			{ MMREFS_OP_TEARDOWN, "teardown" }
 #define MMREFS_OP_FREE_SYM			{ MMREFS_OP_FREE, "free" }
+#define MMREFS_OP_MMGET_SYM			{ MMREFS_OP_MMGET, "mmget" }
+#define MMREFS_OP_MMGET_NOT_ZERO_SYM		{ MMREFS_OP_MMGET_NOT_ZERO, "mmget_not_zero" }
+#define MMREFS_OP_MMPUT_SYM			{ MMREFS_OP_MMPUT, "mmput" }
+#define MMREFS_OP_MMGRAB_SYM			{ MMREFS_OP_MMGRAB, "mmgrab" }
+#define MMREFS_OP_MMDROP_SYM			{ MMREFS_OP_MMDROP, "mmdrop" }
+#define MMREFS_OP_LAZY_TLB_SYM			{ MMREFS_OP_LAZY_TLB, "lazy_tlb" }
+#define MMREFS_OP_WRITE_SYM			{ MMREFS_OP_WRITE, "write" }
+#define MMREFS_OP_WATCH_SYM			{ MMREFS_OP_WATCH, "watch" }
+#define MMREFS_OP_UNWATCH_SYM			{ MMREFS_OP_UNWATCH, "unwatch" }
 
 #define MMREFS_CAUSE_SEED_SYM			{ MMREFS_CAUSE_SEED, "seed" }
 #define MMREFS_CAUSE_FORK_SYM			{ MMREFS_CAUSE_FORK, "fork" }
@@ -86,6 +109,8 @@ enum mmrefs_cause {
 #define MMREFS_CAUSE_KTHREAD_SYM		{ MMREFS_CAUSE_KTHREAD, "kthread" }
 #define MMREFS_CAUSE_TEARDOWN_SYM		{ MMREFS_CAUSE_TEARDOWN, "teardown" }
 #define MMREFS_CAUSE_FREE_SYM			{ MMREFS_CAUSE_FREE, "free" }
+#define MMREFS_CAUSE_TRAP_SYM			{ MMREFS_CAUSE_TRAP, "trap" }
+#define MMREFS_CAUSE_OBSERVER_SYM		{ MMREFS_CAUSE_OBSERVER, "observer" }
 
 enum mmrefs_state {
 	MMREFS_LIVE,
@@ -94,11 +119,20 @@ enum mmrefs_state {
 	MMREFS_STALE,		/* address reused: its free was never seen */
 };
 
+/* Which counter a watchpoint saw written (mmrefs_event.counter). */
+enum mmrefs_counter {
+	MMREFS_CTR_NONE,
+	MMREFS_CTR_USERS,
+	MMREFS_CTR_COUNT,
+};
+
 /* One transition, as kept in history rings and sent to the trace event. */
 struct mmrefs_event {
 	u64 ts;
-	unsigned long site;	/* caller of the hooked function */
+	/* caller of the hooked function, or the insn after a trapped write */
+	unsigned long site;
 	u32 seq;
+	u32 stack;		/* stack depot handle, 0: none (yet) */
 	pid_t pid;
 	pid_t tgid;
 	int users_old, users_new;
@@ -107,6 +141,8 @@ struct mmrefs_event {
 	u8 op;
 	u8 cause;
 	u8 kthread;
+	u8 counter;		/* enum mmrefs_counter */
+	u8 observer;		/* mmrefs' own references in count_* */
 	char comm[TASK_COMM_LEN];
 };
 
@@ -127,6 +163,8 @@ struct mmrefs_mm {
 	char comm[TASK_COMM_LEN];
 	int users, count;	/* as seen at the last event */
 	int lazy;		/* lazy-TLB part of count then, if known */
+	u8 watch;		/* watch slot + 1, 0: not watched */
+	u8 observer;		/* mmrefs' own mm_count references */
 	u32 seq;		/* events recorded into the ring */
 	u32 ops[MMREFS_NR_OPS];
 	/* last values read under task_lock by a reader; see table_refresh() */
@@ -143,6 +181,11 @@ enum mmrefs_stat {
 	MMREFS_STAT_ALLOC,
 	MMREFS_STAT_UNTRACKED,
 	MMREFS_STAT_STALE,
+	MMREFS_STAT_WATCH_EVENTS,
+	MMREFS_STAT_WATCH_GAPS,	/* a trapped write that did not follow on */
+	MMREFS_STAT_WATCH_SETTLED, /* in flight at arming, already counted */
+	MMREFS_STAT_WATCH_UNDECODED,
+	MMREFS_STAT_STACK_LOST,
 	MMREFS_NR_STATS,
 };
 
@@ -180,6 +223,30 @@ void mmrefs_record(const struct mm_struct *mm, enum mmrefs_op op,
 		   enum mmrefs_cause cause, unsigned long site,
 		   int users_old, int users_new, int count_old, int count_new);
 unsigned int mmrefs_table_size(void);
+
+/* One trapped write, as watch.c decoded it (see mmrefs_watch_record()). */
+struct mmrefs_write {
+	enum mmrefs_counter ctr;
+	enum { MMREFS_WRITE_DELTA, MMREFS_WRITE_VALUES,
+	       MMREFS_WRITE_UNKNOWN } kind;
+	int delta;		/* DELTA: by how much, exactly */
+	int old, new;		/* VALUES: exactly; filled in for the rest */
+	int mem;		/* the counter as the handler read it */
+	bool settling;		/* first trap of the counter since arming */
+	enum mmrefs_op op;
+	enum mmrefs_cause cause;
+	unsigned long site;
+	u64 id;			/* out: the entry's id and the event's seq */
+	u32 seq;		/* (0 if not recorded) */
+};
+
+/* table.c: watch mode's side of an entry; see watch.c. */
+int mmrefs_watch_attach(struct mm_struct *mm, struct task_struct *owner,
+			unsigned int slot);
+void mmrefs_watch_detach(struct mm_struct *mm, unsigned long site);
+int mmrefs_watch_record(const struct mm_struct *mm, struct mmrefs_write *wr);
+void mmrefs_watch_set_stack(const struct mm_struct *mm, u64 id, u32 seq,
+			    u32 stack);
 unsigned int mmrefs_retired_count(void);
 
 /* Filter and enable: read locklessly by the hot path. */
@@ -195,10 +262,18 @@ unsigned int mmrefs_lazy_refs(const void *mm, const void * const *lazy,
 			      unsigned int nr);
 unsigned int mmrefs_collect_lazy(const void **lazy, unsigned int max);
 
+/* watch.c: hardware data watchpoints on chosen mms' counters */
+void mmrefs_watch_init(void);
+void mmrefs_watch_exit(void);
+int mmrefs_watch_command(const char *buf);
+void mmrefs_watch_show(struct seq_file *m);
+bool mmrefs_watched(const struct mm_struct *mm);
+void mmrefs_watch_hint(const struct mm_struct *mm, enum mmrefs_cause cause,
+		       unsigned long site);
+
 /* probes.c */
 int mmrefs_probes_init(void);
 void mmrefs_probes_exit(void);
-struct seq_file;
 void mmrefs_probes_show(struct seq_file *m);
 
 /* debugfs.c */

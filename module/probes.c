@@ -93,6 +93,7 @@ static void put_common(struct pt_regs *regs, enum mmrefs_cause cause)
 		cause = MMREFS_CAUSE_EXIT;
 	else if (current->in_execve && current->mm != mm)
 		cause = MMREFS_CAUSE_EXEC;
+	mmrefs_watch_hint(mm, cause, entry_caller(regs));
 	mmrefs_record(mm, MMREFS_OP_PUT, cause, entry_caller(regs),
 		      users, users - 1, count, count);
 }

@@ -9,7 +9,10 @@
  *    freed after a grace period.
  *  - an entry's counters, state and ring are protected by entry->lock.
  *    Readers may take it under task_lock(); nothing here takes task_lock()
- *    under entry->lock.
+ *    under entry->lock.  The watchpoint handler takes it in NMI context
+ *    (x86 #DB) with a trylock loop: that cannot deadlock, because no mm
+ *    counter is ever written under entry->lock, so a #DB never interrupts
+ *    a holder on its own CPU.
  *  - the retired ring is lock-free: a slot is claimed with xchg() and the
  *    evicted entry is freed after a grace period, so RCU readers can
  *    still look at it.
@@ -39,7 +42,10 @@
 static const struct trace_print_flags op_syms[] = {
 	MMREFS_OP_SEED_SYM, MMREFS_OP_NEW_SYM, MMREFS_OP_GET_SYM,
 	MMREFS_OP_PUT_SYM, MMREFS_OP_GRAB_SYM, MMREFS_OP_USE_SYM,
-	MMREFS_OP_UNUSE_SYM, MMREFS_OP_TEARDOWN_SYM, MMREFS_OP_FREE_SYM
+	MMREFS_OP_UNUSE_SYM, MMREFS_OP_TEARDOWN_SYM, MMREFS_OP_FREE_SYM,
+	MMREFS_OP_MMGET_SYM, MMREFS_OP_MMGET_NOT_ZERO_SYM, MMREFS_OP_MMPUT_SYM,
+	MMREFS_OP_MMGRAB_SYM, MMREFS_OP_MMDROP_SYM, MMREFS_OP_LAZY_TLB_SYM,
+	MMREFS_OP_WRITE_SYM, MMREFS_OP_WATCH_SYM, MMREFS_OP_UNWATCH_SYM
 };
 
 static const struct trace_print_flags cause_syms[] = {
@@ -49,7 +55,7 @@ static const struct trace_print_flags cause_syms[] = {
 	MMREFS_CAUSE_GET_TASK_MM_SYM, MMREFS_CAUSE_MM_ACCESS_SYM,
 	MMREFS_CAUSE_PUT_SYM, MMREFS_CAUSE_ASYNC_SYM, MMREFS_CAUSE_PROC_SYM,
 	MMREFS_CAUSE_KTHREAD_SYM, MMREFS_CAUSE_TEARDOWN_SYM,
-	MMREFS_CAUSE_FREE_SYM
+	MMREFS_CAUSE_FREE_SYM, MMREFS_CAUSE_TRAP_SYM, MMREFS_CAUSE_OBSERVER_SYM
 };
 
 static_assert(ARRAY_SIZE(op_syms) == MMREFS_NR_OPS);
@@ -279,12 +285,58 @@ static bool filter_match(const struct mmrefs_mm *e)
 	       !strncmp(current->comm, f->comm, TASK_COMM_LEN);
 }
 
+static void event_fill(struct mmrefs_event *ev, enum mmrefs_op op,
+		       enum mmrefs_cause cause, unsigned long site)
+{
+	/* the one clock that is safe in NMI context too */
+	ev->ts = ktime_get_mono_fast_ns();
+	ev->site = site;
+	ev->stack = 0;
+	ev->pid = current->pid;
+	ev->tgid = current->tgid;
+	ev->cpu = raw_smp_processor_id();
+	ev->op = op;
+	ev->cause = cause;
+	ev->kthread = !!(current->flags & PF_KTHREAD);
+	ev->counter = MMREFS_CTR_NONE;
+	ev->observer = 0;
+	memcpy(ev->comm, current->comm, TASK_COMM_LEN);
+}
+
+/* Apply @ev to @e and, with @record, number it and keep it in the ring. */
+static void entry_apply(struct mmrefs_mm *e, struct mmrefs_event *ev,
+			bool record)
+{
+	lockdep_assert_held(&e->lock);
+	e->users = ev->users_new;
+	e->count = ev->count_new;
+	e->ops[ev->op]++;
+	if (ev->op == MMREFS_OP_TEARDOWN)
+		e->state = MMREFS_TORNDOWN;
+	else if (ev->op == MMREFS_OP_FREE)
+		e->state = MMREFS_FREED;
+	if (!record)
+		return;
+	ev->seq = ++e->seq;
+	if (mmrefs_history)
+		e->ring[(ev->seq - 1) % mmrefs_history] = *ev;
+}
+
+static void entry_emit(struct mmrefs_mm *e, struct mmrefs_event *ev,
+		       bool record)
+{
+	if (!record)
+		return;
+	trace_mmrefs_event(e->id, ev);
+	mmrefs_count_stat(MMREFS_STAT_EVENTS);
+}
+
 static void entry_event(struct mmrefs_mm *e, enum mmrefs_op op,
 			enum mmrefs_cause cause, unsigned long site,
 			int users_old, int users_new,
 			int count_old, int count_new)
 {
-	bool record = READ_ONCE(mmrefs_enabled) && filter_match(e);
+	bool record = READ_ONCE(mmrefs_enabled);
 	struct mmrefs_event ev;
 	unsigned long flags;
 	int lazy = 0;
@@ -299,43 +351,40 @@ static void entry_event(struct mmrefs_mm *e, enum mmrefs_op op,
 	    op == MMREFS_OP_UNUSE || cause == MMREFS_CAUSE_EXIT)
 		lazy = lazy_now(e->mm);
 
-	if (record) {
-		ev.ts = ktime_get_ns();
-		ev.site = site;
-		ev.pid = current->pid;
-		ev.tgid = current->tgid;
-		ev.users_old = users_old;
-		ev.users_new = users_new;
-		ev.count_old = count_old;
-		ev.count_new = count_new;
-		ev.cpu = raw_smp_processor_id();
-		ev.op = op;
-		ev.cause = cause;
-		ev.kthread = !!(current->flags & PF_KTHREAD);
-		memcpy(ev.comm, current->comm, TASK_COMM_LEN);
-	}
+	event_fill(&ev, op, cause, site);
+	ev.users_old = users_old;
+	ev.users_new = users_new;
+	ev.count_old = count_old;
+	ev.count_new = count_new;
 
 	spin_lock_irqsave(&e->lock, flags);
-	e->users = users_new;
-	e->count = count_new;
-	e->lazy = lazy;
-	e->ops[op]++;
-	if (op == MMREFS_OP_TEARDOWN)
-		e->state = MMREFS_TORNDOWN;
-	else if (op == MMREFS_OP_FREE)
-		e->state = MMREFS_FREED;
-	if (record && mmrefs_history) {
-		ev.seq = ++e->seq;
-		e->ring[(ev.seq - 1) % mmrefs_history] = ev;
+	/*
+	 * A watched mm's counters move only with its trapped writes
+	 * (mmrefs_watch_record()): a probe's get, put or grab is that same
+	 * write seen a second time, and the other probe events keep the
+	 * trapped values, so each counter's sequence stays gapless.
+	 */
+	if (e->watch) {
+		if (op == MMREFS_OP_GET || op == MMREFS_OP_PUT ||
+		    op == MMREFS_OP_GRAB) {
+			spin_unlock_irqrestore(&e->lock, flags);
+			return;
+		}
+		ev.users_old = e->users;
+		ev.users_new = e->users;
+		ev.count_old = e->count;
+		ev.count_new = e->count;
+		ev.observer = e->observer;
+	} else {
+		record = record && filter_match(e);
 	}
+	e->lazy = lazy;
+	entry_apply(e, &ev, record);
 	spin_unlock_irqrestore(&e->lock, flags);
 
-	if (record) {
-		trace_mmrefs_event(e->id, &ev);
-		mmrefs_count_stat(MMREFS_STAT_EVENTS);
-	} else {
+	if (!record)
 		mmrefs_count_stat(MMREFS_STAT_FILTERED);
-	}
+	entry_emit(e, &ev, record);
 }
 
 /* A new mm (fork's dup_mm, exec's mm_alloc): @mm is pinned by @owner. */
@@ -376,6 +425,205 @@ void mmrefs_record(const struct mm_struct *mm, enum mmrefs_op op,
 		    count_old, count_new);
 	if (op == MMREFS_OP_FREE)
 		entry_unhash(e);
+	rcu_read_unlock();
+}
+
+/*
+ * The entry of @mm, created if missing.  Process context; @mm is pinned by
+ * the caller (watch.c's observer reference), so the entry found cannot be
+ * retired under us: that takes a free or the address being reused.
+ */
+static struct mmrefs_mm *entry_get(struct mm_struct *mm,
+				   struct task_struct *owner)
+{
+	struct mmrefs_mm *e, *n;
+
+	for (;;) {
+		rcu_read_lock();
+		e = lookup(mm);
+		rcu_read_unlock();
+		if (e)
+			return e;
+		n = entry_alloc(GFP_KERNEL);
+		if (!n)
+			return NULL;
+		n->tgid = owner->tgid;
+		get_task_comm(n->comm, owner);
+		if (entry_insert(n, mm, false))
+			return n;
+		entry_discard(n);
+	}
+}
+
+/*
+ * Start watching @mm: its breakpoints are armed, so from the values read
+ * here on every write is a trapped event.  Returns -EEXIST if it already is.
+ */
+int mmrefs_watch_attach(struct mm_struct *mm, struct task_struct *owner,
+			unsigned int slot)
+{
+	bool record = READ_ONCE(mmrefs_enabled);
+	struct mmrefs_event ev;
+	struct mmrefs_mm *e;
+	unsigned long flags;
+
+	e = entry_get(mm, owner);
+	if (!e)
+		return -ENOMEM;
+	event_fill(&ev, MMREFS_OP_WATCH, MMREFS_CAUSE_OBSERVER, 0);
+	spin_lock_irqsave(&e->lock, flags);
+	if (e->watch) {
+		spin_unlock_irqrestore(&e->lock, flags);
+		return -EEXIST;
+	}
+	ev.users_old = atomic_read(&mm->mm_users);
+	ev.users_new = ev.users_old;
+	ev.count_old = atomic_read(&mm->mm_count);
+	ev.count_new = ev.count_old;
+	ev.observer = 1;
+	e->watch = slot + 1;
+	e->observer = 1;
+	entry_apply(e, &ev, record);
+	spin_unlock_irqrestore(&e->lock, flags);
+	entry_emit(e, &ev, record);
+	return 0;
+}
+
+/*
+ * Stop watching @mm: its breakpoints are gone, the observer reference is
+ * still held and dropped right after.  If it is the last one, that drop is
+ * the free (1->0, recorded by the __mmdrop probe); otherwise this event
+ * already shows it.
+ */
+void mmrefs_watch_detach(struct mm_struct *mm, unsigned long site)
+{
+	bool record = READ_ONCE(mmrefs_enabled);
+	struct mmrefs_event ev;
+	struct mmrefs_mm *e;
+	unsigned long flags;
+	int count;
+
+	rcu_read_lock();
+	e = lookup(mm);
+	if (!e) {
+		rcu_read_unlock();
+		return;
+	}
+	event_fill(&ev, MMREFS_OP_UNWATCH, MMREFS_CAUSE_OBSERVER, site);
+	spin_lock_irqsave(&e->lock, flags);
+	count = atomic_read(&mm->mm_count);
+	ev.users_old = e->users;
+	ev.users_new = atomic_read(&mm->mm_users);
+	ev.count_old = e->count;
+	ev.count_new = count > 1 ? count - 1 : count;
+	ev.observer = e->observer;
+	e->watch = 0;
+	e->observer = 0;
+	entry_apply(e, &ev, record);
+	spin_unlock_irqrestore(&e->lock, flags);
+	entry_emit(e, &ev, record);
+	rcu_read_unlock();
+}
+
+/*
+ * One trapped write of a watched counter, from the watchpoint handler (NMI
+ * context: RCU and a trylock loop only).  Each counter's chain is its last
+ * event's new value.  A write known by its delta (inc, dec) continues the
+ * chain: concurrent writers may be recorded in a different order than
+ * they hit memory, but every write is one event and the sum is exact.  A
+ * write known by its values (cmpxchg) is checked against the chain; a
+ * mismatch means a write was not seen and is counted as a gap.  A write
+ * still in flight while the watch was armed may already be in the
+ * starting value: then memory still shows the chain, and it is skipped.
+ */
+int mmrefs_watch_record(const struct mm_struct *mm, struct mmrefs_write *wr)
+{
+	bool record = READ_ONCE(mmrefs_enabled);
+	struct mmrefs_event ev;
+	struct mmrefs_mm *e;
+	unsigned long flags;
+	int chain;
+
+	rcu_read_lock();
+	e = lookup(mm);
+	if (!e) {
+		rcu_read_unlock();
+		mmrefs_count_stat(MMREFS_STAT_UNTRACKED);
+		return -ENOENT;
+	}
+	event_fill(&ev, wr->op, wr->cause, wr->site);
+	while (!spin_trylock_irqsave(&e->lock, flags))
+		cpu_relax();
+	if (!e->watch) {
+		/* armed but not attached yet, or already detached */
+		spin_unlock_irqrestore(&e->lock, flags);
+		rcu_read_unlock();
+		return -ENOENT;
+	}
+	chain = wr->ctr == MMREFS_CTR_USERS ? e->users : e->count;
+	if (wr->settling && wr->mem == chain) {
+		spin_unlock_irqrestore(&e->lock, flags);
+		rcu_read_unlock();
+		mmrefs_count_stat(MMREFS_STAT_WATCH_SETTLED);
+		return -EALREADY;
+	}
+	switch (wr->kind) {
+	case MMREFS_WRITE_DELTA:
+		wr->old = chain;
+		wr->new = chain + wr->delta;
+		break;
+	case MMREFS_WRITE_VALUES:
+		if (wr->old != chain)
+			mmrefs_count_stat(MMREFS_STAT_WATCH_GAPS);
+		break;
+	default:
+		wr->old = chain;
+		wr->new = wr->mem;
+		break;
+	}
+	ev.counter = wr->ctr;
+	ev.observer = e->observer;
+	ev.users_old = e->users;
+	ev.users_new = e->users;
+	ev.count_old = e->count;
+	ev.count_new = e->count;
+	if (wr->ctr == MMREFS_CTR_USERS) {
+		ev.users_old = wr->old;
+		ev.users_new = wr->new;
+	} else {
+		ev.count_old = wr->old;
+		ev.count_new = wr->new;
+	}
+	entry_apply(e, &ev, record);
+	wr->id = e->id;
+	wr->seq = record ? ev.seq : 0;
+	spin_unlock_irqrestore(&e->lock, flags);
+	if (record)
+		mmrefs_count_stat(MMREFS_STAT_WATCH_EVENTS);
+	entry_emit(e, &ev, record);
+	rcu_read_unlock();
+	return 0;
+}
+
+/* Attach a stack saved after the fact (see watch.c) to event @seq. */
+void mmrefs_watch_set_stack(const struct mm_struct *mm, u64 id, u32 seq,
+			    u32 stack)
+{
+	struct mmrefs_event *ev;
+	struct mmrefs_mm *e;
+	unsigned long flags;
+
+	if (!mmrefs_history || !seq)
+		return;
+	rcu_read_lock();
+	e = lookup(mm);
+	if (e && e->id == id) {
+		spin_lock_irqsave(&e->lock, flags);
+		ev = &e->ring[(seq - 1) % mmrefs_history];
+		if (ev->seq == seq)
+			ev->stack = stack;
+		spin_unlock_irqrestore(&e->lock, flags);
+	}
 	rcu_read_unlock();
 }
 

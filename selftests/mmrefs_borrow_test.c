@@ -238,7 +238,7 @@ TEST_F(borrow, unload_borrower_releases_all)
 	/* unloading the borrower drops both references */
 	ASSERT_EQ(0, mmrefs_unload_module("mmrefs_borrow"));
 	EXPECT_MM(self, 1, 1);
-	ASSERT_EQ(0, mmrefs_load_module(ko));
+	ASSERT_EQ(0, mmrefs_load_module(ko, ""));
 	EXPECT_EQ(0, borrow_count(self->child));
 }
 
@@ -260,7 +260,7 @@ TEST_F(borrow, unload_mmrefs_while_borrowed)
 	/* unload while a torn-down mm is tracked, free it while unloaded */
 	ASSERT_EQ(0, mmrefs_unload_module("mmrefs"));
 	ASSERT_EQ(0, borrow_cmd("release %d", pid));
-	ASSERT_EQ(0, mmrefs_load_module(ko));
+	ASSERT_EQ(0, mmrefs_load_module(ko, ""));
 
 	/* the reloaded module never saw it: no row for the dead pid */
 	EXPECT_EQ(-ENOENT, mmrefs_mms_by_tgid(pid, line, sizeof(line)));

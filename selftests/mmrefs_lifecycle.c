@@ -333,7 +333,7 @@ TEST_F(lifecycle, load_seeds_existing_mms)
 	ASSERT_TRUE(loop_until(mmrefs_id_of(self->child) > 0));
 
 	ASSERT_EQ(0, mmrefs_unload_module("mmrefs"));
-	ASSERT_EQ(0, mmrefs_load_module(ko));
+	ASSERT_EQ(0, mmrefs_load_module(ko, ""));
 
 	/* a process older than the module is found at load: seed/seed */
 	id = mmrefs_id_of(self->child);

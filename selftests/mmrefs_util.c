@@ -159,7 +159,7 @@ static const char *field_pos(const char *line, const char *key)
 	const char *p = line;
 
 	while ((p = strstr(p, key))) {
-		if ((p == line || p[-1] == ' ') && p[klen] == '=')
+		if ((p == line || p[-1] == ' ' || p[-1] == '\n') && p[klen] == '=')
 			return p + klen + 1;
 		p += klen;
 	}
@@ -252,6 +252,8 @@ static void field_pair(const char *line, const char *key, long *old, long *new)
 
 static void parse_event(const char *line, struct mmrefs_event *e)
 {
+	const char *v;
+
 	memset(e, 0, sizeof(*e));
 	e->id = mmrefs_field(line, "id");
 	e->seq = mmrefs_field(line, "seq");
@@ -264,6 +266,14 @@ static void parse_event(const char *line, struct mmrefs_event *e)
 	mmrefs_field_str(line, "op", e->op, sizeof(e->op));
 	mmrefs_field_str(line, "cause", e->cause, sizeof(e->cause));
 	mmrefs_field_str(line, "comm", e->comm, sizeof(e->comm));
+	mmrefs_field_str(line, "trap", e->trap, sizeof(e->trap));
+	/* the site is last: "sym+off/size [module]" may hold a space */
+	v = strstr(line, " site=");
+	if (v)
+		snprintf(e->site, sizeof(e->site), "%s", v + 6);
+	e->observer = mmrefs_field(line, "observer");
+	if (e->observer == MMREFS_FIELD_MISSING)
+		e->observer = 0;
 }
 
 int mmrefs_history(long id, struct mmrefs_history *h)
@@ -280,9 +290,13 @@ int mmrefs_history(long id, struct mmrefs_history *h)
 	for (p = strchr(p, '\n'); p && p[1] == ' ' && p[2] == ' ';
 	     p = strchr(p, '\n')) {
 		p++;
+		if (strncmp(p, "  id=", 5))
+			continue;	/* a watch event's stack frame */
 		copy_line(p, line, sizeof(line));
 		if (h->nr < MMREFS_EVENTS_MAX)
 			parse_event(line, &h->ev[h->nr++]);
+		else
+			h->truncated = true;
 	}
 	return 0;
 }
@@ -360,14 +374,14 @@ void mmrefs_reset_filter(void)
 	mmrefs_write_file(MMREFS_ENABLE, "1");
 }
 
-int mmrefs_load_module(const char *path)
+int mmrefs_load_module(const char *path, const char *params)
 {
 	int fd, err = 0;
 
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
-	if (syscall(__NR_finit_module, fd, "", 0))
+	if (syscall(__NR_finit_module, fd, params, 0))
 		err = -errno;
 	close(fd);
 	return err;

@@ -17,12 +17,13 @@
 #define MMREFS_HISTORY	MMREFS_DIR "/history"
 #define MMREFS_FILTER	MMREFS_DIR "/filter"
 #define MMREFS_ENABLE	MMREFS_DIR "/enable"
+#define MMREFS_WATCH	MMREFS_DIR "/watch"
 #define MMREFS_STATS	MMREFS_DIR "/stats"
 #define BORROW_CONTROL	"/sys/kernel/debug/mmrefs_borrow/control"
 #define BORROW_MAX_HOLD	"/sys/module/mmrefs_borrow/parameters/max_hold_ms"
 
 #define MMREFS_LINE_MAX		512
-#define MMREFS_EVENTS_MAX	64
+#define MMREFS_EVENTS_MAX	512
 #define MMREFS_FIELD_MISSING	(-999999L)
 
 /*
@@ -60,17 +61,21 @@
 #define BIT(nr)		(1UL << (nr))
 #endif
 
-/* One history event line, parsed. */
+/* One history event line, parsed (observer: 0 if not shown). */
 struct mmrefs_event {
-	long id, seq, cpu, pid, tgid, kthread;
+	long id, seq, cpu, pid, tgid, kthread, observer;
 	long users_old, users_new, count_old, count_new;
-	char op[16], cause[16], comm[32];
+	char op[16], cause[16], comm[32], trap[8], site[96];
 };
 
-/* One mm: its header line and its events, oldest first. */
+/*
+ * One mm: its header line and its events, oldest first (stack lines are
+ * skipped); truncated if it had more than MMREFS_EVENTS_MAX.
+ */
 struct mmrefs_history {
 	char header[MMREFS_LINE_MAX];
 	int nr;
+	bool truncated;
 	struct mmrefs_event ev[MMREFS_EVENTS_MAX];
 };
 
@@ -136,8 +141,8 @@ int mmrefs_waiter_exit(pid_t *pid, int *release_fd);
 /* Teardown: kill and reap the waiter if still there. */
 void mmrefs_waiter_reap(pid_t *pid, int *release_fd);
 
-/* finit_module(path) / delete_module(name); 0 or -errno. */
-int mmrefs_load_module(const char *path);
+/* finit_module(path, params) / delete_module(name); 0 or -errno. */
+int mmrefs_load_module(const char *path, const char *params);
 int mmrefs_unload_module(const char *name);
 /* /proc/sys/kernel/tainted */
 long mmrefs_tainted(void);

@@ -27,7 +27,7 @@ MMREFS_BORROW_KO=$(abspath "${MMREFS_BORROW_KO:-$dir/test_modules/mmrefs_borrow.
 export MMREFS_KO MMREFS_BORROW_KO
 
 PROGS="mmrefs_lifecycle mmrefs_borrow_test mmrefs_readers mmrefs_control
-	mmrefs_security mmrefs_fuzz"
+	mmrefs_security mmrefs_fuzz mmrefs_watch"
 
 loaded=""
 tmp=""
@@ -90,13 +90,14 @@ for prog in $PROGS; do
 	fi
 done
 
-# No hook may have missed a hit, nor an mm gone untracked, during the
-# workload (since mmrefs' last load: some tests reload it).
+# No hook may have missed a hit, nor an mm gone untracked, nor a watched
+# write gone undecoded or out of sequence, during the workload (since
+# mmrefs' last load: some tests reload it).
 stats=/sys/kernel/debug/mmrefs/stats
 if [ ! -r "$stats" ]; then
 	echo "not ok 1 stats.nothing_lost # $stats unreadable"
 	failed=$((failed + 1))
-elif grep -E 'missed=[1-9]|^lost_[a-z_]+=[1-9]' "$stats"; then
+elif grep -E 'missed=[1-9]|^lost_[a-z_]+=[1-9]|^watch_(gaps|undecoded)=[1-9]' "$stats"; then
 	echo "not ok 1 stats.nothing_lost"
 	failed=$((failed + 1))
 else

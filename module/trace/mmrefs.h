@@ -23,6 +23,15 @@ TRACE_DEFINE_ENUM(MMREFS_OP_USE);
 TRACE_DEFINE_ENUM(MMREFS_OP_UNUSE);
 TRACE_DEFINE_ENUM(MMREFS_OP_TEARDOWN);
 TRACE_DEFINE_ENUM(MMREFS_OP_FREE);
+TRACE_DEFINE_ENUM(MMREFS_OP_MMGET);
+TRACE_DEFINE_ENUM(MMREFS_OP_MMGET_NOT_ZERO);
+TRACE_DEFINE_ENUM(MMREFS_OP_MMPUT);
+TRACE_DEFINE_ENUM(MMREFS_OP_MMGRAB);
+TRACE_DEFINE_ENUM(MMREFS_OP_MMDROP);
+TRACE_DEFINE_ENUM(MMREFS_OP_LAZY_TLB);
+TRACE_DEFINE_ENUM(MMREFS_OP_WRITE);
+TRACE_DEFINE_ENUM(MMREFS_OP_WATCH);
+TRACE_DEFINE_ENUM(MMREFS_OP_UNWATCH);
 TRACE_DEFINE_ENUM(MMREFS_CAUSE_SEED);
 TRACE_DEFINE_ENUM(MMREFS_CAUSE_FORK);
 TRACE_DEFINE_ENUM(MMREFS_CAUSE_EXEC);
@@ -38,6 +47,11 @@ TRACE_DEFINE_ENUM(MMREFS_CAUSE_PROC);
 TRACE_DEFINE_ENUM(MMREFS_CAUSE_KTHREAD);
 TRACE_DEFINE_ENUM(MMREFS_CAUSE_TEARDOWN);
 TRACE_DEFINE_ENUM(MMREFS_CAUSE_FREE);
+TRACE_DEFINE_ENUM(MMREFS_CAUSE_TRAP);
+TRACE_DEFINE_ENUM(MMREFS_CAUSE_OBSERVER);
+TRACE_DEFINE_ENUM(MMREFS_CTR_NONE);
+TRACE_DEFINE_ENUM(MMREFS_CTR_USERS);
+TRACE_DEFINE_ENUM(MMREFS_CTR_COUNT);
 
 TRACE_EVENT(mmrefs_event, TP_PROTO(u64 id, const struct mmrefs_event *ev),
 	    TP_ARGS(id, ev),
@@ -52,6 +66,8 @@ TRACE_EVENT(mmrefs_event, TP_PROTO(u64 id, const struct mmrefs_event *ev),
 			     __field(u8, op)
 			     __field(u8, cause)
 			     __field(u8, kthread)
+			     __field(u8, counter)
+			     __field(u8, observer)
 			     __array(char, comm, TASK_COMM_LEN)),
 	    TP_fast_assign(__entry->id = id;
 			   __entry->site = ev->site;
@@ -64,15 +80,23 @@ TRACE_EVENT(mmrefs_event, TP_PROTO(u64 id, const struct mmrefs_event *ev),
 			   __entry->op = ev->op;
 			   __entry->cause = ev->cause;
 			   __entry->kthread = ev->kthread;
+			   __entry->counter = ev->counter;
+			   __entry->observer = ev->observer;
 			   memcpy(__entry->comm, ev->comm, TASK_COMM_LEN);),
-	    TP_printk("id=%llu op=%s cause=%s users=%d->%d count=%d->%d site=%pS pid=%d tgid=%d comm=%s kthread=%u",
+	    TP_printk("id=%llu op=%s cause=%s users=%d->%d count=%d->%d site=%pS pid=%d tgid=%d comm=%s kthread=%u trap=%s observer=%u",
 		      __entry->id,
 		      __print_symbolic(__entry->op,
 				       MMREFS_OP_SEED_SYM, MMREFS_OP_NEW_SYM,
 				       MMREFS_OP_GET_SYM, MMREFS_OP_PUT_SYM,
 				       MMREFS_OP_GRAB_SYM, MMREFS_OP_USE_SYM,
 				       MMREFS_OP_UNUSE_SYM, MMREFS_OP_TEARDOWN_SYM,
-				       MMREFS_OP_FREE_SYM),
+				       MMREFS_OP_FREE_SYM, MMREFS_OP_MMGET_SYM,
+				       MMREFS_OP_MMGET_NOT_ZERO_SYM,
+				       MMREFS_OP_MMPUT_SYM, MMREFS_OP_MMGRAB_SYM,
+				       MMREFS_OP_MMDROP_SYM,
+				       MMREFS_OP_LAZY_TLB_SYM,
+				       MMREFS_OP_WRITE_SYM, MMREFS_OP_WATCH_SYM,
+				       MMREFS_OP_UNWATCH_SYM),
 		      __print_symbolic(__entry->cause,
 				       MMREFS_CAUSE_SEED_SYM, MMREFS_CAUSE_FORK_SYM,
 				       MMREFS_CAUSE_EXEC_SYM,
@@ -86,11 +110,18 @@ TRACE_EVENT(mmrefs_event, TP_PROTO(u64 id, const struct mmrefs_event *ev),
 				       MMREFS_CAUSE_PROC_SYM,
 				       MMREFS_CAUSE_KTHREAD_SYM,
 				       MMREFS_CAUSE_TEARDOWN_SYM,
-				       MMREFS_CAUSE_FREE_SYM),
+				       MMREFS_CAUSE_FREE_SYM,
+				       MMREFS_CAUSE_TRAP_SYM,
+				       MMREFS_CAUSE_OBSERVER_SYM),
 		      __entry->users_old, __entry->users_new,
 		      __entry->count_old, __entry->count_new,
 		      (void *)__entry->site, __entry->pid, __entry->tgid,
-		      __entry->comm, __entry->kthread)
+		      __entry->comm, __entry->kthread,
+		      __print_symbolic(__entry->counter,
+				       { MMREFS_CTR_NONE, "-" },
+				       { MMREFS_CTR_USERS, "users" },
+				       { MMREFS_CTR_COUNT, "count" }),
+		      __entry->observer)
 );
 
 #endif /* _MMREFS_TRACE_H */

@@ -1,0 +1,759 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Watch mode: hardware data watchpoints on the mm_users and mm_count of
+ * chosen mms, so that every write is an event, inlined mmget(),
+ * mmget_not_zero(), mmgrab() and mmdrop() included.  x86 data breakpoints
+ * trap after the write: regs->ip is the instruction after it, inside the
+ * function the helper was inlined into.  The locked instruction just
+ * before it tells how the counter moved (inc, dec, cmpxchg), so each
+ * event's old value comes from the instruction, not from the previous
+ * event, and a missed write would show as a gap (counted in stats).
+ *
+ * Lifetime: a watched mm is pinned by one mmgrab() of our own, the
+ * observer reference, shown as observer=1 and never counted as a user.
+ * When a trapped write leaves mm_count at 1, only the observer holds the
+ * mm: an irq_work queues release_work, which unregisters the breakpoints
+ * and only then drops the reference, so no breakpoint ever watches freed
+ * memory.  A poll every second does the same check, so the release does
+ * not depend on any one trap.
+ *
+ * Context: the handler runs in the #DB exception, which is NMI-like on
+ * x86: no sleeping, no allocation, no lock but trylocks (see table.c),
+ * stacks are saved into stack depot later from irq_work.  Arming and
+ * disarming sleep and run under watch_mutex in process context.
+ * See Documentation/trace/kprobes.rst and the x86 SDM, vol. 3, 17.2.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/hash.h>
+#include <linux/hw_breakpoint.h>
+#include <linux/irq_work.h>
+#include <linux/kallsyms.h>
+#include <linux/mutex.h>
+#include <linux/perf_event.h>
+#include <linux/pid.h>
+#include <linux/sched/mm.h>
+#include <linux/sched/task.h>
+#include <linux/seq_file.h>
+#include <linux/stackdepot.h>
+#include <linux/stacktrace.h>
+#include <linux/string.h>
+#include <linux/uaccess.h>
+#include <linux/workqueue.h>
+
+#include "mmrefs.h"
+
+#define WATCH_MAX		HBP_NUM	/* at most one mm per debug register */
+#define WATCH_STACK_DEPTH	24
+#define WATCH_STACK_QUEUE	8	/* per CPU, between trap and irq_work */
+
+struct watch;
+
+/* One debug register: it covers one counter, or both if they share a word. */
+struct watch_bp {
+	struct watch *w;
+	struct perf_event * __percpu *bp;
+	unsigned int ctrs;		/* BIT(enum mmrefs_counter) */
+};
+
+/*
+ * A watch slot.  @mm is set (with the observer reference held) and
+ * cleared under watch_mutex; the handler reads it locklessly, which is
+ * safe because the breakpoints are unregistered before it is cleared.
+ */
+struct watch {
+	struct mm_struct *mm;
+	pid_t pid;
+	u64 armed;			/* ktime, for the watch file */
+	struct watch_bp bp[2];
+	int last[3];			/* by enum mmrefs_counter */
+	bool settling[3];		/* no trap seen yet since arming */
+	struct irq_work release_irq;
+	struct work_struct release_work;
+};
+
+static struct watch watches[WATCH_MAX];
+static unsigned int nr_slots, regs_per_mm;
+static bool shared_word;		/* both counters in one aligned u64 */
+static DEFINE_MUTEX(watch_mutex);
+static bool stacks_on;
+static bool stacks_ready;
+static struct delayed_work poll_work;
+
+/* mmput() probe -> its write: who called mmput(), and why. */
+struct watch_hint {
+	struct task_struct *task;
+	const struct mm_struct *mm;
+	unsigned long site;
+	u8 cause;
+};
+
+static DEFINE_PER_CPU(struct watch_hint, hint);
+
+/* Stacks captured in the handler, saved to stack depot by irq_work. */
+struct watch_stack {
+	const struct mm_struct *mm;	/* key only */
+	u64 id;
+	u32 seq;
+	unsigned int nr;
+	unsigned long entries[WATCH_STACK_DEPTH];
+};
+
+struct watch_stack_queue {
+	unsigned int head, tail;	/* head: handler, tail: irq_work */
+	struct watch_stack s[WATCH_STACK_QUEUE];
+	struct irq_work work;
+};
+
+static DEFINE_PER_CPU(struct watch_stack_queue, stack_queue);
+
+/* Site classification cache: kallsyms is too slow for every trap. */
+struct site_class {
+	unsigned long site;
+	u8 lazy;			/* bit 0: +1 is lazy TLB, bit 1: -1 */
+};
+
+#define SITE_CACHE_BITS	5
+static DEFINE_PER_CPU(struct site_class [1 << SITE_CACHE_BITS], site_cache);
+static DEFINE_PER_CPU(char [KSYM_SYMBOL_LEN], site_name);
+
+bool mmrefs_watched(const struct mm_struct *mm)
+{
+	unsigned int i;
+
+	for (i = 0; i < nr_slots; i++)
+		if (READ_ONCE(watches[i].mm) == mm)
+			return true;
+	return false;
+}
+
+void mmrefs_watch_hint(const struct mm_struct *mm, enum mmrefs_cause cause,
+		       unsigned long site)
+{
+	struct watch_hint *h;
+
+	if (!mmrefs_watched(mm))
+		return;
+	h = this_cpu_ptr(&hint);
+	h->task = current;
+	h->mm = mm;
+	h->site = site;
+	h->cause = cause;
+}
+
+/*
+ * Which writes of mm_count are the scheduler's lazy-TLB references:
+ * context_switch() (inlined into __schedule) and finish_task_switch()
+ * move them, exit_mm() (inlined into do_exit) takes one, and
+ * kthread_use_mm()/kthread_unuse_mm() trade them for the use reference.
+ */
+static const struct {
+	const char *prefix;
+	u8 lazy;
+} lazy_sites[] = {
+	{ "__schedule", 3 },
+	{ "finish_task_switch", 3 },
+	{ "do_exit", 1 },
+	{ "kthread_unuse_mm", 1 },
+	{ "kthread_use_mm", 2 },
+};
+
+static bool site_is_lazy(unsigned long site, int delta)
+{
+	struct site_class *c;
+	unsigned int i;
+	char *name;
+
+	c = this_cpu_ptr(&site_cache[hash_long(site, SITE_CACHE_BITS)]);
+	if (c->site != site) {
+		name = *this_cpu_ptr(&site_name);
+		sprint_symbol_no_offset(name, site);
+		c->lazy = 0;
+		for (i = 0; i < ARRAY_SIZE(lazy_sites); i++)
+			if (str_has_prefix(name, lazy_sites[i].prefix))
+				c->lazy = lazy_sites[i].lazy;
+		c->site = site;
+	}
+	return c->lazy & (delta > 0 ? 1 : 2);
+}
+
+enum insn_kind { INSN_NONE, INSN_INC, INSN_DEC, INSN_ADD, INSN_SUB,
+		 INSN_CMPXCHG, INSN_XADD };
+
+struct watch_insn {
+	enum insn_kind kind;
+	unsigned int reg;		/* cmpxchg/xadd source register */
+	int imm;
+};
+
+/* Length of a ModRM memory operand (ModRM, SIB, displacement), or 0. */
+static unsigned int modrm_len(const u8 *p, const u8 *end)
+{
+	unsigned int mod = p[0] >> 6, rm = p[0] & 7, len = 1;
+
+	if (mod == 3)
+		return 0;
+	if (rm == 4) {
+		if (p + 1 >= end)
+			return 0;
+		len++;
+		if (mod == 0 && (p[1] & 7) == 5)
+			len += 4;
+	} else if (mod == 0 && rm == 5) {
+		len += 4;		/* RIP-relative */
+	}
+	return len + (mod == 1 ? 1 : mod == 2 ? 4 : 0);
+}
+
+/*
+ * Decode the locked 32-bit read-modify-write in [p, end): the forms the
+ * atomic_t helpers compile to.  LOCK (0xf0) or, on a kernel whose SMP
+ * alternatives were patched for one CPU, DS (0x3e); an optional REX.
+ */
+static bool decode_at(const u8 *p, const u8 *end, struct watch_insn *in)
+{
+	unsigned int rex = 0, len, op;
+
+	if (*p != 0xf0 && *p != 0x3e)
+		return false;
+	if (++p < end && (*p & 0xf0) == 0x40)
+		rex = *p++;
+	/* REX.W: not a 32-bit counter; at least an opcode and a ModRM */
+	if (rex & 8 || p + 1 >= end)
+		return false;
+	op = *p++;
+	if (op == 0x0f) {
+		op = 0x0f00 | *p++;
+		if ((op != 0x0fb1 && op != 0x0fc1) || p >= end)
+			return false;
+	}
+	len = modrm_len(p, end);
+	if (!len)
+		return false;
+	in->reg = ((*p >> 3) & 7) | (rex & 4 ? 8 : 0);
+	in->imm = 0;
+	switch (op) {
+	case 0xff:
+		if ((*p >> 3 & 7) > 1)
+			return false;
+		in->kind = (*p >> 3 & 7) ? INSN_DEC : INSN_INC;
+		break;
+	case 0x83:
+		if ((*p >> 3 & 7) != 0 && (*p >> 3 & 7) != 5)
+			return false;
+		in->kind = (*p >> 3 & 7) ? INSN_SUB : INSN_ADD;
+		if (p + len >= end)
+			return false;
+		in->imm = (s8)p[len];
+		len++;
+		break;
+	case 0x0fb1:
+		in->kind = INSN_CMPXCHG;
+		break;
+	default:
+		in->kind = INSN_XADD;
+		break;
+	}
+	return p + len == end;
+}
+
+static const u8 reg_offsets[16] = {
+	offsetof(struct pt_regs, ax), offsetof(struct pt_regs, cx),
+	offsetof(struct pt_regs, dx), offsetof(struct pt_regs, bx),
+	offsetof(struct pt_regs, sp), offsetof(struct pt_regs, bp),
+	offsetof(struct pt_regs, si), offsetof(struct pt_regs, di),
+	offsetof(struct pt_regs, r8), offsetof(struct pt_regs, r9),
+	offsetof(struct pt_regs, r10), offsetof(struct pt_regs, r11),
+	offsetof(struct pt_regs, r12), offsetof(struct pt_regs, r13),
+	offsetof(struct pt_regs, r14), offsetof(struct pt_regs, r15),
+};
+
+/* The instruction that ends at @ip: shortest decodable one wins. */
+static bool decode_write(unsigned long ip, struct watch_insn *in)
+{
+	u8 buf[16];
+	unsigned int k;
+
+	if (copy_from_kernel_nofault(buf, (void *)(ip - sizeof(buf)),
+				     sizeof(buf)))
+		return false;
+	for (k = 3; k <= sizeof(buf); k++)
+		if (decode_at(buf + sizeof(buf) - k, buf + sizeof(buf), in))
+			return true;
+	pr_warn_ratelimited("watch: cannot decode the write before %pS: %*ph\n",
+			    (void *)ip, (int)sizeof(buf), buf);
+	return false;
+}
+
+/*
+ * What the instruction did to the counter; false for a write that changed
+ * nothing (a failed cmpxchg still writes).  inc, dec, add and sub give the
+ * exact delta; cmpxchg and xadd leave the old value in a register.  The
+ * value in memory is not used where the instruction tells: another CPU
+ * may have written since.
+ */
+static bool write_decode(const struct watch_insn *in, struct pt_regs *regs,
+			 struct mmrefs_write *wr)
+{
+	switch (in->kind) {
+	case INSN_INC:
+	case INSN_DEC:
+	case INSN_ADD:
+	case INSN_SUB:
+		wr->kind = MMREFS_WRITE_DELTA;
+		wr->delta = in->kind == INSN_INC ? 1 : in->kind == INSN_DEC ?
+			    -1 : in->kind == INSN_ADD ? in->imm : -in->imm;
+		return true;
+	case INSN_CMPXCHG:
+		if (!(regs->flags & X86_EFLAGS_ZF))
+			return false;
+		wr->kind = MMREFS_WRITE_VALUES;
+		wr->old = (int)regs->ax;
+		wr->new = (int)regs_get_register(regs, reg_offsets[in->reg]);
+		wr->delta = wr->new - wr->old;
+		return true;
+	case INSN_XADD:
+		wr->kind = MMREFS_WRITE_VALUES;
+		wr->old = (int)regs_get_register(regs, reg_offsets[in->reg]);
+		wr->new = wr->mem;
+		wr->delta = wr->new - wr->old;
+		return true;
+	default:
+		return false;
+	}
+}
+
+static enum mmrefs_op write_op(enum mmrefs_counter ctr,
+			       const struct watch_insn *in, int delta,
+			       unsigned long site)
+{
+	if (ctr == MMREFS_CTR_USERS) {
+		if (delta == 1)
+			return in->kind == INSN_CMPXCHG ?
+			       MMREFS_OP_MMGET_NOT_ZERO : MMREFS_OP_MMGET;
+		return delta == -1 ? MMREFS_OP_MMPUT : MMREFS_OP_WRITE;
+	}
+	if (delta != 1 && delta != -1)
+		return MMREFS_OP_WRITE;
+	if (site_is_lazy(site, delta))
+		return MMREFS_OP_LAZY_TLB;
+	return delta == 1 ? MMREFS_OP_MMGRAB : MMREFS_OP_MMDROP;
+}
+
+static void stack_capture(const struct mm_struct *mm, u64 id, u32 seq,
+			  unsigned long ip)
+{
+	struct watch_stack_queue *q = this_cpu_ptr(&stack_queue);
+	unsigned long entries[WATCH_STACK_DEPTH + 8];
+	unsigned int nr, i;
+	struct watch_stack *s;
+
+	if (q->head - READ_ONCE(q->tail) >= WATCH_STACK_QUEUE) {
+		mmrefs_count_stat(MMREFS_STAT_STACK_LOST);
+		return;
+	}
+	/* from the trapping context on: skip the #DB and perf frames */
+	nr = stack_trace_save(entries, ARRAY_SIZE(entries), 0);
+	for (i = 0; i < nr && entries[i] != ip; i++)
+		;
+	if (i == nr) {
+		mmrefs_count_stat(MMREFS_STAT_STACK_LOST);
+		return;
+	}
+	s = &q->s[q->head % WATCH_STACK_QUEUE];
+	s->mm = mm;
+	s->id = id;
+	s->seq = seq;
+	s->nr = min_t(unsigned int, nr - i, WATCH_STACK_DEPTH);
+	memcpy(s->entries, entries + i, s->nr * sizeof(entries[0]));
+	/* publish the slot to stack_drain() (its acquire of head) */
+	smp_store_release(&q->head, q->head + 1);
+	irq_work_queue(&q->work);
+}
+
+static void stack_drain(struct irq_work *work)
+{
+	struct watch_stack_queue *q = container_of(work, struct watch_stack_queue,
+						   work);
+	/* pairs with stack_capture()'s release: slots below head are filled */
+	unsigned int head = smp_load_acquire(&q->head);
+	struct watch_stack *s;
+	depot_stack_handle_t h;
+
+	while (q->tail != head) {
+		s = &q->s[q->tail % WATCH_STACK_QUEUE];
+		h = stack_depot_save(s->entries, s->nr, GFP_NOWAIT);
+		if (h)
+			mmrefs_watch_set_stack(s->mm, s->id, s->seq, h);
+		else
+			mmrefs_count_stat(MMREFS_STAT_STACK_LOST);
+		/* the slot is free again once tail passes it (see capture) */
+		smp_store_release(&q->tail, q->tail + 1);
+	}
+}
+
+/* One counter of @w was written by the instruction before regs->ip. */
+static void watch_counter(struct watch *w, struct mm_struct *mm,
+			  enum mmrefs_counter ctr, struct pt_regs *regs)
+{
+	atomic_t *a = ctr == MMREFS_CTR_USERS ? &mm->mm_users : &mm->mm_count;
+	struct mmrefs_write wr = { .ctr = ctr, .mem = atomic_read(a) };
+	unsigned long site = instruction_pointer(regs);
+	struct watch_hint *h = this_cpu_ptr(&hint);
+	struct watch_insn in = { .kind = INSN_NONE };
+
+	wr.op = MMREFS_OP_WRITE;
+	wr.cause = MMREFS_CAUSE_TRAP;
+	if (decode_write(site, &in)) {
+		if (!write_decode(&in, regs, &wr))
+			return;
+		wr.op = write_op(ctr, &in, wr.delta, site);
+	} else {
+		mmrefs_count_stat(MMREFS_STAT_WATCH_UNDECODED);
+		wr.kind = MMREFS_WRITE_UNKNOWN;
+	}
+	WRITE_ONCE(w->last[ctr], wr.mem);
+
+	if (wr.op == MMREFS_OP_MMPUT && h->task == current && h->mm == mm) {
+		/* mmput() is out of line: name its caller */
+		site = h->site;
+		wr.cause = h->cause;
+		h->task = NULL;
+	} else if (wr.op != MMREFS_OP_LAZY_TLB) {
+		if (current->flags & PF_EXITING)
+			wr.cause = MMREFS_CAUSE_EXIT;
+		else if (current->flags & PF_KTHREAD)
+			wr.cause = MMREFS_CAUSE_KTHREAD;
+	}
+	wr.site = site;
+	wr.settling = READ_ONCE(w->settling[ctr]);
+	WRITE_ONCE(w->settling[ctr], false);
+	if (mmrefs_watch_record(mm, &wr))
+		return;
+	if (READ_ONCE(stacks_on) && wr.seq)
+		stack_capture(mm, wr.id, wr.seq, instruction_pointer(regs));
+	/* only the observer left: let it go (release_work) */
+	if (ctr == MMREFS_CTR_COUNT && wr.new == 1)
+		irq_work_queue(&w->release_irq);
+}
+
+static void watch_hit(struct perf_event *bp, struct perf_sample_data *data,
+		      struct pt_regs *regs)
+{
+	struct watch_bp *wb = bp->overflow_handler_context;
+	struct watch *w = wb->w;
+	struct mm_struct *mm = READ_ONCE(w->mm);
+	int users, count;
+
+	if (!mm)
+		return;
+	if (wb->ctrs == BIT(MMREFS_CTR_USERS)) {
+		watch_counter(w, mm, MMREFS_CTR_USERS, regs);
+	} else if (wb->ctrs == BIT(MMREFS_CTR_COUNT)) {
+		watch_counter(w, mm, MMREFS_CTR_COUNT, regs);
+	} else {
+		/* one register for both: the one that changed was written */
+		users = atomic_read(&mm->mm_users);
+		count = atomic_read(&mm->mm_count);
+		if (users != READ_ONCE(w->last[MMREFS_CTR_USERS]))
+			watch_counter(w, mm, MMREFS_CTR_USERS, regs);
+		if (count != READ_ONCE(w->last[MMREFS_CTR_COUNT]))
+			watch_counter(w, mm, MMREFS_CTR_COUNT, regs);
+	}
+}
+
+static void watch_unregister(struct watch *w)
+{
+	unsigned int i;
+
+	for (i = 0; i < regs_per_mm; i++) {
+		if (w->bp[i].bp)
+			unregister_wide_hw_breakpoint(w->bp[i].bp);
+		w->bp[i].bp = NULL;
+	}
+}
+
+/* Breakpoints first, then the reference: nothing watches freed memory. */
+static void watch_disarm(struct watch *w)
+{
+	struct mm_struct *mm = w->mm;
+
+	lockdep_assert_held(&watch_mutex);
+	watch_unregister(w);
+	irq_work_sync(&w->release_irq);
+	mmrefs_watch_detach(mm, _THIS_IP_);
+	WRITE_ONCE(w->mm, NULL);
+	w->pid = 0;
+	mmdrop(mm);
+}
+
+static int watch_register(struct watch *w, struct mm_struct *mm)
+{
+	unsigned long users = (unsigned long)&mm->mm_users;
+	unsigned long count = (unsigned long)&mm->mm_count;
+	struct perf_event_attr attr;
+	struct perf_event * __percpu *bp;
+	unsigned int i;
+
+	for (i = 0; i < regs_per_mm; i++) {
+		hw_breakpoint_init(&attr);
+		attr.bp_type = HW_BREAKPOINT_W;
+		if (shared_word) {
+			attr.bp_addr = users & ~7UL;
+			attr.bp_len = HW_BREAKPOINT_LEN_8;
+			w->bp[i].ctrs = BIT(MMREFS_CTR_USERS) |
+					BIT(MMREFS_CTR_COUNT);
+		} else {
+			attr.bp_addr = i ? count : users;
+			attr.bp_len = HW_BREAKPOINT_LEN_4;
+			w->bp[i].ctrs = BIT(i ? MMREFS_CTR_COUNT :
+					    MMREFS_CTR_USERS);
+		}
+		w->bp[i].w = w;
+		bp = register_wide_hw_breakpoint(&attr, watch_hit, &w->bp[i]);
+		if (IS_ERR(bp)) {
+			watch_unregister(w);
+			return PTR_ERR(bp);
+		}
+		w->bp[i].bp = bp;
+	}
+	return 0;
+}
+
+static int watch_arm(pid_t nr)
+{
+	struct task_struct *p;
+	struct pid *pid;
+	struct mm_struct *mm;
+	struct watch *w = NULL;
+	unsigned int i;
+	int err;
+
+	lockdep_assert_held(&watch_mutex);
+	pid = find_get_pid(nr);
+	p = get_pid_task(pid, PIDTYPE_PID);
+	put_pid(pid);
+	if (!p)
+		return -ESRCH;
+	/* no grab of an mm already watched: it would trap as an event */
+	task_lock(p);
+	mm = p->flags & PF_KTHREAD ? NULL : p->mm;
+	err = mm ? (mmrefs_watched(mm) ? -EEXIST : 0) : -ESRCH;
+	if (!err)
+		mmgrab(mm);		/* the observer reference */
+	task_unlock(p);
+	if (err)
+		goto out_put_task;
+	for (i = 0; i < nr_slots && !w; i++)
+		if (!watches[i].mm)
+			w = &watches[i];
+	err = -ENOSPC;
+	if (!w) {
+		pr_warn_ratelimited("watch pid=%d: all %u watch slots in use\n",
+				    nr, nr_slots);
+		goto out_drop;
+	}
+
+	w->last[MMREFS_CTR_USERS] = atomic_read(&mm->mm_users);
+	w->last[MMREFS_CTR_COUNT] = atomic_read(&mm->mm_count);
+	w->settling[MMREFS_CTR_USERS] = true;
+	w->settling[MMREFS_CTR_COUNT] = true;
+	WRITE_ONCE(w->mm, mm);
+	err = watch_register(w, mm);
+	if (err) {
+		if (err == -ENOSPC) {
+			pr_warn_ratelimited("watch pid=%d: no free debug register: another user (perf, gdb, ptrace) holds them\n",
+					    nr);
+			err = -EBUSY;
+		}
+		goto out_clear;
+	}
+	err = mmrefs_watch_attach(mm, p, w - watches);
+	if (err)
+		goto out_unregister;
+	w->pid = nr;
+	w->armed = ktime_get_ns();
+	put_task_struct(p);
+	mod_delayed_work(system_wq, &poll_work, HZ);
+	return 0;
+
+out_unregister:
+	watch_unregister(w);
+out_clear:
+	WRITE_ONCE(w->mm, NULL);
+out_drop:
+	mmdrop(mm);
+out_put_task:
+	put_task_struct(p);
+	return err;
+}
+
+/* Disarm @w if the observer is the mm's last holder. */
+static bool watch_release_if_last(struct watch *w)
+{
+	lockdep_assert_held(&watch_mutex);
+	if (!w->mm || atomic_read(&w->mm->mm_count) != 1)
+		return false;
+	watch_disarm(w);
+	return true;
+}
+
+static void release_work_fn(struct work_struct *work)
+{
+	struct watch *w = container_of(work, struct watch, release_work);
+
+	mutex_lock(&watch_mutex);
+	watch_release_if_last(w);
+	mutex_unlock(&watch_mutex);
+}
+
+static void release_irq_fn(struct irq_work *work)
+{
+	struct watch *w = container_of(work, struct watch, release_irq);
+
+	queue_work(system_wq, &w->release_work);
+}
+
+/* The safety net: every armed mm is checked once a second. */
+static void poll_fn(struct work_struct *work)
+{
+	unsigned int i, armed = 0;
+
+	mutex_lock(&watch_mutex);
+	for (i = 0; i < nr_slots; i++)
+		if (watches[i].mm && !watch_release_if_last(&watches[i]))
+			armed++;
+	mutex_unlock(&watch_mutex);
+	if (armed)
+		queue_delayed_work(system_wq, &poll_work, HZ);
+}
+
+static int watch_set_stacks(unsigned int on)
+{
+	if (on > 1)
+		return -EINVAL;
+	if (on && !stacks_ready) {
+		if (stack_depot_init())
+			return -ENOMEM;
+		stacks_ready = true;
+	}
+	WRITE_ONCE(stacks_on, on);
+	return 0;
+}
+
+/*
+ * "pid=N" arms, "-pid=N" disarms the watch armed with that pid, "clear"
+ * disarms all, "stack=0|1" turns stacks off or on.  One word, optional
+ * trailing newline; anything else is -EINVAL and changes nothing.
+ */
+int mmrefs_watch_command(const char *buf)
+{
+	char word[24];
+	unsigned int i, on;
+	size_t len;
+	int nr, err = 0;
+
+	len = strcspn(buf, "\n");
+	if (!len || len >= sizeof(word) || buf[len + (buf[len] == '\n')])
+		return -EINVAL;
+	memcpy(word, buf, len);
+	word[len] = '\0';
+
+	mutex_lock(&watch_mutex);
+	if (!strcmp(word, "clear")) {
+		for (i = 0; i < nr_slots; i++)
+			if (watches[i].mm)
+				watch_disarm(&watches[i]);
+	} else if (str_has_prefix(word, "stack=")) {
+		err = kstrtouint(word + 6, 10, &on);
+		if (!err)
+			err = watch_set_stacks(on);
+	} else if (str_has_prefix(word, "-pid=")) {
+		err = kstrtoint(word + 5, 10, &nr);
+		if (!err && nr <= 0)
+			err = -EINVAL;
+		if (!err) {
+			err = -ESRCH;
+			for (i = 0; i < nr_slots; i++) {
+				if (watches[i].mm && watches[i].pid == nr) {
+					watch_disarm(&watches[i]);
+					err = 0;
+				}
+			}
+		}
+	} else if (str_has_prefix(word, "pid=")) {
+		err = kstrtoint(word + 4, 10, &nr);
+		if (!err && nr <= 0)
+			err = -EINVAL;
+		if (!err)
+			err = watch_arm(nr);
+	} else {
+		err = -EINVAL;
+	}
+	mutex_unlock(&watch_mutex);
+	return err;
+}
+
+void mmrefs_watch_show(struct seq_file *m)
+{
+	unsigned int i, nfree = 0;
+	struct watch *w;
+
+	mutex_lock(&watch_mutex);
+	for (i = 0; i < nr_slots; i++)
+		nfree += !watches[i].mm;
+	seq_printf(m, "slots=%u free=%u registers_per_mm=%u layout=%s mm_users_offset=%zu mm_count_offset=%zu stack=%d\n",
+		   nr_slots, nfree, regs_per_mm,
+		   shared_word ? "shared_word" : "separate_words",
+		   offsetof(struct mm_struct, mm_users),
+		   offsetof(struct mm_struct, mm_count), stacks_on);
+	for (i = 0; i < nr_slots; i++) {
+		w = &watches[i];
+		if (!w->mm) {
+			seq_printf(m, "slot=%u state=free\n", i);
+			continue;
+		}
+		/* the observer reference keeps w->mm readable */
+		seq_printf(m, "slot=%u state=armed pid=%d users=%d count=%d observer=1 armed_ms=%llu\n",
+			   i, w->pid, atomic_read(&w->mm->mm_users),
+			   atomic_read(&w->mm->mm_count),
+			   div_u64(ktime_get_ns() - w->armed, NSEC_PER_MSEC));
+	}
+	mutex_unlock(&watch_mutex);
+}
+
+void mmrefs_watch_init(void)
+{
+	size_t users = offsetof(struct mm_struct, mm_users);
+	size_t count = offsetof(struct mm_struct, mm_count);
+	unsigned int i;
+	int cpu;
+
+	shared_word = (users & ~7UL) == (count & ~7UL);
+	regs_per_mm = shared_word ? 1 : 2;
+	nr_slots = WATCH_MAX / regs_per_mm;
+	for (i = 0; i < nr_slots; i++) {
+		init_irq_work(&watches[i].release_irq, release_irq_fn);
+		INIT_WORK(&watches[i].release_work, release_work_fn);
+	}
+	for_each_possible_cpu(cpu)
+		init_irq_work(&per_cpu(stack_queue, cpu).work, stack_drain);
+	INIT_DELAYED_WORK(&poll_work, poll_fn);
+}
+
+void mmrefs_watch_exit(void)
+{
+	unsigned int i;
+	int cpu;
+
+	mutex_lock(&watch_mutex);
+	for (i = 0; i < nr_slots; i++)
+		if (watches[i].mm)
+			watch_disarm(&watches[i]);
+	mutex_unlock(&watch_mutex);
+	for (i = 0; i < nr_slots; i++)
+		cancel_work_sync(&watches[i].release_work);
+	cancel_delayed_work_sync(&poll_work);
+	for_each_possible_cpu(cpu)
+		irq_work_sync(&per_cpu(stack_queue, cpu).work);
+}

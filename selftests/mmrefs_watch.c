@@ -1,0 +1,582 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Watch mode: hardware watchpoints on one process's mm_users and
+ * mm_count turn every write into an event, the inlined mmget(),
+ * mmget_not_zero(), mmgrab() and mmdrop() included.  Each test checks the
+ * exact values, the helper and site of the writes it causes, and that the
+ * watched sequence is gapless: every event's old value is the previous
+ * event's new one, each trapped write moves its counter by exactly one,
+ * and an mm that dies ends with unwatch and free.
+ *
+ * The victim disables THP, so khugepaged holds no reference to its mm.
+ * mmrefs' own observer reference (one mm_count, observer=1) keeps a
+ * watched mm alive until mmrefs is its last holder; then the watch ends
+ * and that reference is the free.  "net count" below is count - observer.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/hw_breakpoint.h>
+#include <linux/perf_event.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "kselftest_harness.h"
+#include "mmrefs_util.h"
+
+#define TAINT_DIE	((long)BIT(7))
+#define TAINT_WARN	((long)BIT(9))
+#define VICTIM_COMM	"mmr_watched"
+#define WATCH_HISTORY	"history=1024"
+
+/* A child that makes threads and exits on command ('t', 'x'). */
+struct victim {
+	pid_t pid;
+	int cmd, ack;
+};
+
+static void *victim_thread(void *arg)
+{
+	for (;;)
+		pause();
+	return NULL;
+}
+
+static void victim_main(int cmd, int ack)
+{
+	pthread_t t;
+	char c;
+
+	prctl(PR_SET_NAME, VICTIM_COMM);
+	/*
+	 * Keep khugepaged out: it would mmgrab() the mm once a thread's
+	 * stack makes it a candidate, and drop it only on its next scan.
+	 */
+	prctl(PR_SET_THP_DISABLE, 1, 0, 0, 0);
+	while (read(cmd, &c, 1) == 1) {
+		if (c == 't' && pthread_create(&t, NULL, victim_thread, NULL))
+			c = '!';
+		if (c == 'x')
+			break;
+		if (write(ack, &c, 1) != 1)
+			break;
+	}
+	_exit(0);		/* exit_group: every thread dies */
+}
+
+static pid_t victim_start(struct victim *v)
+{
+	int cmd[2], ack[2];
+	char c;
+
+	if (pipe2(cmd, O_CLOEXEC) || pipe2(ack, O_CLOEXEC))
+		return -1;
+	v->pid = fork();
+	if (!v->pid) {
+		close(cmd[1]);
+		close(ack[0]);
+		victim_main(cmd[0], ack[1]);
+	}
+	close(cmd[0]);
+	close(ack[1]);
+	v->cmd = cmd[1];
+	v->ack = ack[0];
+	/* one round trip: it has named itself and blocks in read() */
+	if (v->pid > 0 && (write(v->cmd, "n", 1) != 1 ||
+			   read(v->ack, &c, 1) != 1))
+		return -1;
+	return v->pid;
+}
+
+/* 0 once the victim did c (acknowledged), -1 otherwise */
+static int victim_do(struct victim *v, char c)
+{
+	char r;
+
+	if (write(v->cmd, &c, 1) != 1 || read(v->ack, &r, 1) != 1)
+		return -1;
+	return r == c ? 0 : -1;
+}
+
+/* Tell the victim to exit_group() and reap it; its status or -1. */
+static int victim_exit(struct victim *v)
+{
+	int status = -1;
+
+	if (v->pid <= 0)
+		return -1;
+	if (write(v->cmd, "x", 1) != 1)
+		kill(v->pid, SIGKILL);
+	if (waitpid(v->pid, &status, 0) != v->pid)
+		status = -1;
+	close(v->cmd);
+	close(v->ack);
+	v->pid = 0;
+	return status;
+}
+
+static int watch_cmd(const char *fmt, ...)
+{
+	char buf[64];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	return mmrefs_write_file(MMREFS_WATCH, buf);
+}
+
+static long stat_of(const char *key)
+{
+	const char *text = mmrefs_read_file(MMREFS_STATS);
+
+	return text ? mmrefs_field(text, key) : -1;
+}
+
+static bool starts_with(const char *s, const char *prefix)
+{
+	return !strncmp(s, prefix, strlen(prefix));
+}
+
+/* Index of the first event at or after from matching op (and comm). */
+static int find_op(const struct mmrefs_history *h, int from, const char *op,
+		   const char *comm)
+{
+	int i;
+
+	for (i = from; i < h->nr; i++)
+		if (!strcmp(h->ev[i].op, op) &&
+		    (!comm || !strcmp(h->ev[i].comm, comm)))
+			return i;
+	return -1;
+}
+
+static bool has_free(long id)
+{
+	static struct mmrefs_history h;
+
+	return !mmrefs_history(id, &h) && find_op(&h, 0, "free", NULL) >= 0;
+}
+
+/*
+ * From the watch event on, each counter's sequence is gapless; trapped
+ * writes move exactly one counter by exactly one; with @freed, the last two
+ * events are the unwatch and the free (1->0).  Returns the watch event.
+ */
+static int check_gapless(struct __test_metadata *_metadata,
+			 const struct mmrefs_history *h, bool freed)
+{
+	const struct mmrefs_event *e, *p;
+	int w, i;
+
+	EXPECT_FALSE(h->truncated);
+	EXPECT_NE(NULL, strstr(h->header, " dropped=0"));
+	w = find_op(h, 0, "watch", NULL);
+	EXPECT_GE(w, 0);
+	if (w < 0)
+		return -1;
+	EXPECT_EQ(1, h->ev[w].observer);
+	for (i = w + 1; i < h->nr; i++) {
+		e = &h->ev[i];
+		p = &h->ev[i - 1];
+		EXPECT_EQ(p->users_new, e->users_old)
+			TH_LOG("users gap at seq %ld (%s)", e->seq, e->op);
+		EXPECT_EQ(p->count_new, e->count_old)
+			TH_LOG("count gap at seq %ld (%s)", e->seq, e->op);
+		if (!strcmp(e->trap, "users")) {
+			EXPECT_EQ(1, labs(e->users_new - e->users_old));
+			EXPECT_EQ(e->count_old, e->count_new);
+		} else if (!strcmp(e->trap, "count")) {
+			EXPECT_EQ(1, labs(e->count_new - e->count_old));
+			EXPECT_EQ(e->users_old, e->users_new);
+		}
+		/* a probe's get/put/grab is the trapped write seen twice */
+		EXPECT_TRUE(strcmp(e->op, "get") && strcmp(e->op, "put") &&
+			    strcmp(e->op, "grab"))
+			TH_LOG("probe event %s in a watched sequence", e->op);
+	}
+	if (freed) {
+		ASSERT_GE(h->nr, w + 2);
+		e = &h->ev[h->nr - 1];
+		EXPECT_STREQ("free", e->op);
+		EXPECT_EQ(1, e->count_old);
+		EXPECT_EQ(0, e->count_new);
+		EXPECT_STREQ("unwatch", h->ev[h->nr - 2].op);
+	}
+	return w;
+}
+
+FIXTURE(watch) {
+	struct victim v;
+	long id;
+	long tainted, gaps, undecoded;
+};
+
+/* Watched histories are long (lazy TLB): run with 1024 events per mm. */
+static const char *watch_prepare(void)
+{
+	const char *ko = getenv("MMREFS_KO");
+	const char *h;
+
+	h = mmrefs_read_file("/sys/module/mmrefs/parameters/history");
+	if (h && atoi(h) >= 1024)
+		return NULL;
+	if (!ko)
+		return "MMREFS_KO not set (run.sh exports it)";
+	if (mmrefs_unload_module("mmrefs") ||
+	    mmrefs_load_module(ko, WATCH_HISTORY))
+		return "cannot reload mmrefs with " WATCH_HISTORY;
+	return NULL;
+}
+
+FIXTURE_SETUP(watch)
+{
+	const char *why = mmrefs_missing() ?: borrow_missing() ?:
+			  watch_prepare();
+
+	self->v.pid = 0;
+	if (why)
+		SKIP(return, "%s", why);
+	mmrefs_reset_filter();
+	watch_cmd("clear");
+	self->tainted = mmrefs_tainted();
+	self->gaps = stat_of("watch_gaps");
+	self->undecoded = stat_of("watch_undecoded");
+	ASSERT_GT(victim_start(&self->v), 0);
+	self->id = mmrefs_id_of(self->v.pid);
+	ASSERT_GT(self->id, 0);
+	ASSERT_EQ(0, watch_cmd("pid=%d", self->v.pid));
+}
+
+FIXTURE_TEARDOWN(watch)
+{
+	if (_metadata->skip)
+		return;
+	borrow_cmd("release all");
+	watch_cmd("clear");
+	victim_exit(&self->v);
+	/* every write was decoded and followed on from the one before */
+	EXPECT_EQ(self->gaps, stat_of("watch_gaps"));
+	EXPECT_EQ(self->undecoded, stat_of("watch_undecoded"));
+	EXPECT_EQ(0, (mmrefs_tainted() & ~self->tainted) &
+		  (TAINT_DIE | TAINT_WARN));
+}
+
+/*
+ * users, and the net count without lazy-TLB refs, of the watched victim.
+ * While it has a task, the values mmrefs read through it agree.
+ */
+#define EXPECT_WATCHED(self, want_users, want_net) do {			\
+	long __id = (self)->id;						\
+	char __l[MMREFS_LINE_MAX], __s[16];				\
+	EXPECT_TRUE(mmrefs_settle(__id));				\
+	ASSERT_EQ(0, mmrefs_mms_by_id(__id, __l, sizeof(__l)));		\
+	mmrefs_field_str(__l, "src", __s, sizeof(__s));			\
+	EXPECT_STREQ("watch", __s);					\
+	EXPECT_EQ(1, mmrefs_field(__l, "observer"));			\
+	EXPECT_EQ(want_users, mmrefs_field(__l, "users"));		\
+	EXPECT_EQ(want_net, mmrefs_field(__l, "count") -		\
+		  mmrefs_field(__l, "lazy") - 1);			\
+	if (mmrefs_field(__l, "live_users") != MMREFS_FIELD_MISSING) {	\
+		EXPECT_EQ(mmrefs_field(__l, "users"),			\
+			  mmrefs_field(__l, "live_users"));		\
+		EXPECT_EQ(mmrefs_field(__l, "count"),			\
+			  mmrefs_field(__l, "live_count"));		\
+	}								\
+} while (0)
+
+TEST_F(watch, threads_share_users)
+{
+	static struct mmrefs_history h;
+	int w, get, put, teardown, drop;
+
+	if (_metadata->skip)
+		return;
+	/* one LWP: users 1, net count 1 (all users together) */
+	EXPECT_WATCHED(self, 1, 1);
+	ASSERT_EQ(0, victim_do(&self->v, 't'));
+	/* two LWPs: users 2, still net count 1 */
+	EXPECT_WATCHED(self, 2, 1);
+
+	ASSERT_EQ(0, mmrefs_history(self->id, &h));
+	w = check_gapless(_metadata, &h, false);
+	ASSERT_GE(w, 0);
+	EXPECT_EQ(1, h.ev[w].users_new);
+	/* the second user's mmget(), inlined in the clone path */
+	get = find_op(&h, w, "mmget", VICTIM_COMM);
+	ASSERT_GE(get, 0);
+	EXPECT_STREQ("users", h.ev[get].trap);
+	EXPECT_EQ(1, h.ev[get].users_old);
+	EXPECT_EQ(2, h.ev[get].users_new);
+	EXPECT_TRUE(starts_with(h.ev[get].site, "copy_process+"))
+		TH_LOG("mmget site %s", h.ev[get].site);
+
+	/* both LWPs exit: two mmput()s, the teardown, its mmdrop(), free */
+	ASSERT_EQ(0, victim_exit(&self->v));
+	EXPECT_TRUE(loop_until(has_free(self->id)));
+	ASSERT_EQ(0, mmrefs_history(self->id, &h));
+	check_gapless(_metadata, &h, true);
+	put = find_op(&h, w, "mmput", NULL);
+	ASSERT_GE(put, 0);
+	EXPECT_EQ(2, h.ev[put].users_old);
+	put = find_op(&h, put + 1, "mmput", NULL);
+	ASSERT_GE(put, 0);
+	EXPECT_EQ(0, h.ev[put].users_new);
+	EXPECT_STREQ("exit", h.ev[put].cause);
+	teardown = find_op(&h, put, "teardown", NULL);
+	EXPECT_GT(teardown, put);
+	/* the users' shared mm_count reference, dropped by __mmput() */
+	for (drop = teardown; drop < h.nr; drop++)
+		if (!strcmp(h.ev[drop].op, "mmdrop") &&
+		    starts_with(h.ev[drop].site, "__mmput+"))
+			break;
+	EXPECT_LT(drop, h.nr);
+}
+
+TEST_F(watch, grab_borrow)
+{
+	static struct mmrefs_history h;
+	int w, grab, use;
+
+	if (_metadata->skip)
+		return;
+	ASSERT_EQ(0, borrow_cmd("grab %d", self->v.pid));
+	/* users 1, net count 1 (users) + 1 (the borrower's grab) */
+	EXPECT_WATCHED(self, 1, 2);
+	ASSERT_EQ(0, mmrefs_history(self->id, &h));
+	w = check_gapless(_metadata, &h, false);
+	/* the borrower's own mmgrab(), in its kthread */
+	grab = find_op(&h, w, "mmgrab", "mmrefs_borrow");
+	ASSERT_GE(grab, 0);
+	EXPECT_EQ(1, h.ev[grab].kthread);
+	EXPECT_EQ(1, h.ev[grab].count_new - h.ev[grab].count_old);
+	EXPECT_NE(NULL, strstr(h.ev[grab].site, " [mmrefs_borrow]"))
+		TH_LOG("grab site %s", h.ev[grab].site);
+	use = find_op(&h, grab, "use", "mmrefs_borrow");
+	EXPECT_GT(use, grab);
+
+	ASSERT_EQ(0, borrow_cmd("release %d", self->v.pid));
+	EXPECT_WATCHED(self, 1, 1);
+	ASSERT_EQ(0, mmrefs_history(self->id, &h));
+	check_gapless(_metadata, &h, false);
+	EXPECT_GE(find_op(&h, use, "mmdrop", "mmrefs_borrow"), 0);
+}
+
+TEST_F(watch, exit_while_grabbed)
+{
+	char line[MMREFS_LINE_MAX], s[16];
+	static struct mmrefs_history h;
+	pid_t pid = self->v.pid;
+	int w, put, zero, last;
+
+	if (_metadata->skip)
+		return;
+	ASSERT_EQ(0, victim_do(&self->v, 't'));
+	ASSERT_EQ(0, borrow_cmd("grab %d", self->v.pid));
+	EXPECT_WATCHED(self, 2, 2);
+	ASSERT_EQ(0, victim_exit(&self->v));
+
+	/* both LWPs gone: users 0, torn down, the struct held by the grab */
+	EXPECT_TRUE(loop_until(!mmrefs_mms_by_id(self->id, line, sizeof(line)) &&
+			       !mmrefs_field_str(line, "state", s, sizeof(s)) &&
+			       !strcmp(s, "torndown")));
+	EXPECT_WATCHED(self, 0, 1);
+	ASSERT_EQ(0, mmrefs_history(self->id, &h));
+	w = check_gapless(_metadata, &h, false);
+	EXPECT_EQ(-1, find_op(&h, 0, "free", NULL));
+	/* users reached 0 at an mmput(), then the teardown */
+	for (put = w; put < h.nr && h.ev[put].users_new; put++)
+		;
+	ASSERT_LT(put, h.nr);
+	EXPECT_STREQ("mmput", h.ev[put].op);
+	EXPECT_STREQ("exit", h.ev[put].cause);
+	EXPECT_GT(find_op(&h, put, "teardown", NULL), put);
+
+	/* the borrower's mmdrop() drops the last reference but ours */
+	ASSERT_EQ(0, borrow_cmd("release %d", pid));
+	EXPECT_TRUE(loop_until(has_free(self->id)));
+	ASSERT_EQ(0, mmrefs_history(self->id, &h));
+	check_gapless(_metadata, &h, true);
+	for (zero = w + 1; zero < h.nr; zero++)
+		if (h.ev[zero].count_new - h.ev[zero].observer == 0)
+			break;
+	ASSERT_LT(zero, h.nr);
+	EXPECT_STREQ("mmdrop", h.ev[zero].op);
+	EXPECT_STREQ("mmrefs_borrow", h.ev[zero].comm);
+	EXPECT_EQ(1, h.ev[zero].kthread);
+	/* then the observer lets go: unwatch and free, nothing between */
+	last = h.nr - 1;
+	EXPECT_EQ(zero + 2, last);
+	EXPECT_STREQ("free", h.ev[last].op);
+}
+
+TEST_F(watch, get_pins_users)
+{
+	static struct mmrefs_history h;
+	pid_t pid = self->v.pid;
+	int w, get, i, zero;
+
+	if (_metadata->skip)
+		return;
+	ASSERT_EQ(0, borrow_cmd("get %d", self->v.pid));
+	/* the borrower is a user: users 2, net count 1 */
+	EXPECT_WATCHED(self, 2, 1);
+	ASSERT_EQ(0, victim_exit(&self->v));
+	/* the process is gone but its address space is not */
+	EXPECT_WATCHED(self, 1, 1);
+
+	ASSERT_EQ(0, borrow_cmd("release %d", pid));
+	EXPECT_TRUE(loop_until(has_free(self->id)));
+	ASSERT_EQ(0, mmrefs_history(self->id, &h));
+	w = check_gapless(_metadata, &h, true);
+	get = find_op(&h, w, "mmget", "mmrefs_borrow");
+	ASSERT_GE(get, 0);
+	EXPECT_TRUE(starts_with(h.ev[get].site, "get_task_mm+"))
+		TH_LOG("get site %s", h.ev[get].site);
+	/* users stays above 0 until the borrower's mmput() ... */
+	for (zero = w; zero < h.nr && h.ev[zero].users_new; zero++)
+		;
+	ASSERT_LT(zero, h.nr);
+	EXPECT_STREQ("mmput", h.ev[zero].op);
+	EXPECT_STREQ("mmrefs_borrow", h.ev[zero].comm);
+	/* ... and the net count never reaches 0 while there are users */
+	for (i = w; i < h.nr; i++)
+		if (h.ev[i].users_new > 0)
+			EXPECT_GT(h.ev[i].count_new - h.ev[i].observer, 0);
+	EXPECT_GT(find_op(&h, zero, "teardown", NULL), zero);
+}
+
+TEST_F(watch, maps_reader)
+{
+	static struct mmrefs_history h;
+	char path[64], buf[4096], comm[16];
+	int w, i, fd, up = 0, down = 0, grab = 0, drop = 0;
+	bool mm_access = false, not_zero = false;
+
+	if (_metadata->skip)
+		return;
+	prctl(PR_GET_NAME, comm);
+	snprintf(path, sizeof(path), "/proc/%d/maps", self->v.pid);
+	fd = open(path, O_RDONLY);
+	ASSERT_GE(fd, 0);
+	while (read(fd, buf, sizeof(buf)) > 0)
+		;
+	close(fd);
+	EXPECT_WATCHED(self, 1, 1);
+
+	ASSERT_EQ(0, mmrefs_history(self->id, &h));
+	w = check_gapless(_metadata, &h, false);
+	for (i = w + 1; i < h.nr; i++) {
+		if (strcmp(h.ev[i].comm, comm))
+			continue;
+		EXPECT_EQ(0, h.ev[i].kthread);
+		if (!strcmp(h.ev[i].op, "mmget") &&
+		    starts_with(h.ev[i].site, "mm_access+"))
+			mm_access = true;
+		if (!strcmp(h.ev[i].op, "mmget_not_zero"))
+			not_zero = true;
+		up += h.ev[i].users_new > h.ev[i].users_old;
+		down += h.ev[i].users_new < h.ev[i].users_old;
+		grab += !strcmp(h.ev[i].op, "mmgrab");
+		drop += !strcmp(h.ev[i].op, "mmdrop");
+	}
+	/* open: mm_access()'s mmget; each read: m_start()'s get_not_zero */
+	EXPECT_TRUE(mm_access);
+	EXPECT_TRUE(not_zero);
+	EXPECT_EQ(up, down);
+	/* the open file's mmgrab() and its release's mmdrop() */
+	EXPECT_EQ(1, grab);
+	EXPECT_EQ(1, drop);
+}
+
+TEST_F(watch, slots_and_errors)
+{
+	struct perf_event_attr attr = {
+		.type = PERF_TYPE_BREAKPOINT,
+		.size = sizeof(attr),
+		.bp_type = HW_BREAKPOINT_W,
+		.bp_len = HW_BREAKPOINT_LEN_4,
+	};
+	struct victim b = { 0 }, c = { 0 };
+	static int target;	/* only its address is used */
+	const char *text;
+	pid_t gone;
+	int fd;
+
+	if (_metadata->skip)
+		return;
+	ASSERT_GT(victim_start(&b), 0);
+	ASSERT_GT(victim_start(&c), 0);
+	gone = fork();
+	if (!gone)
+		_exit(0);
+	ASSERT_EQ(gone, waitpid(gone, NULL, 0));
+
+	/* bad input: EINVAL, ESRCH, EEXIST; nothing changes */
+	EXPECT_EQ(-EINVAL, watch_cmd("pid=abc"));
+	EXPECT_EQ(-EINVAL, watch_cmd("pid=-1"));
+	EXPECT_EQ(-EINVAL, watch_cmd("pid=%d extra", b.pid));
+	EXPECT_EQ(-EINVAL, watch_cmd("stack=2"));
+	EXPECT_EQ(-ESRCH, watch_cmd("pid=%d", gone));
+	EXPECT_EQ(-ESRCH, watch_cmd("-pid=%d", b.pid));
+	EXPECT_EQ(-EEXIST, watch_cmd("pid=%d", self->v.pid));
+	text = mmrefs_read_file(MMREFS_WATCH);
+	ASSERT_NE(NULL, text);
+	EXPECT_EQ(2, mmrefs_field(text, "slots"));
+	EXPECT_EQ(1, mmrefs_field(text, "free"));
+
+	/* a debug register held by someone else (perf): EBUSY */
+	attr.bp_addr = (unsigned long)&target;
+	fd = syscall(__NR_perf_event_open, &attr, 0, -1, -1, 0);
+	ASSERT_GE(fd, 0) TH_LOG("perf hw breakpoint: %s", strerror(errno));
+	EXPECT_EQ(-EBUSY, watch_cmd("pid=%d", b.pid));
+	close(fd);
+	text = mmrefs_read_file(MMREFS_WATCH);
+	EXPECT_EQ(1, mmrefs_field(text, "free"));
+
+	/* two mms fit; a third gets ENOSPC until one is disarmed */
+	EXPECT_EQ(0, watch_cmd("pid=%d", b.pid));
+	EXPECT_EQ(-ENOSPC, watch_cmd("pid=%d", c.pid));
+	text = mmrefs_read_file(MMREFS_WATCH);
+	EXPECT_EQ(0, mmrefs_field(text, "free"));
+	EXPECT_EQ(0, watch_cmd("-pid=%d", b.pid));
+	EXPECT_EQ(0, watch_cmd("pid=%d", c.pid));
+	EXPECT_EQ(0, watch_cmd("clear"));
+	text = mmrefs_read_file(MMREFS_WATCH);
+	EXPECT_EQ(2, mmrefs_field(text, "free"));
+	victim_exit(&b);
+	victim_exit(&c);
+}
+
+TEST_F(watch, unload_while_watching)
+{
+	const char *ko = getenv("MMREFS_KO");
+	char line[MMREFS_LINE_MAX];
+
+	if (_metadata->skip)
+		return;
+	ASSERT_NE(NULL, ko);
+	ASSERT_EQ(0, borrow_cmd("grab %d", self->v.pid));
+	ASSERT_EQ(0, watch_cmd("stack=1"));
+	ASSERT_EQ(0, mmrefs_unload_module("mmrefs"));
+	/* the observer reference went with mmrefs: users' 1 + the grab */
+	EXPECT_TRUE(loop_until((mmrefs_flush_lazy(),
+				!borrow_line(self->v.pid, line, sizeof(line)) &&
+				mmrefs_field(line, "count") == 2)));
+	EXPECT_EQ(1, mmrefs_field(line, "users"));
+	ASSERT_EQ(0, mmrefs_load_module(ko, WATCH_HISTORY));
+	/* a fresh start: no watch, stacks off */
+	EXPECT_EQ(2, mmrefs_field(mmrefs_read_file(MMREFS_WATCH), "free"));
+	EXPECT_EQ(0, mmrefs_field(mmrefs_read_file(MMREFS_WATCH), "stack"));
+	self->gaps = stat_of("watch_gaps");
+	self->undecoded = stat_of("watch_undecoded");
+}
+
+TEST_HARNESS_MAIN
