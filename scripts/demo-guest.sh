@@ -1,16 +1,19 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0
 # `make demo`, guest side (run by scripts/vmtest in /mmrefs): load mmrefs
-# and the borrower, run selftests/mmrefs_demo (threads, fork, a kthread
-# borrowing the child's mm while it exits), then show what mmrefs kept
+# (history=256: a watched mm's life is longer than the default 32 events)
+# and the borrower, run selftests/mmrefs_demo (threads, fork, watching the
+# child's mm, a kthread borrowing it while it exits), then show what mmrefs kept
 # about the demo process: its mms row, its history, and the stats.
 set -u
 dbg=/sys/kernel/debug/mmrefs
 
 load() {
-	[ -d "/sys/module/$1" ] || insmod "$2" || exit 1
+	# $2: the module and its parameters, split on purpose
+	# shellcheck disable=SC2086
+	[ -d "/sys/module/$1" ] || insmod $2 || exit 1
 }
-load mmrefs /mmrefs/module/mmrefs.ko
+load mmrefs "/mmrefs/module/mmrefs.ko history=256"
 load mmrefs_borrow /mmrefs/selftests/test_modules/mmrefs_borrow.ko
 
 # Stream the demo and keep its status (no pipefail in POSIX sh).

@@ -4,17 +4,23 @@
  * as "step ..." lines with the matching mmrefs rows ("  mms: ...").
  *
  *   1. two threads share our mm (users 3), then join (users 1)
- *   2. a forked child gets its own mm (new/fork)
- *   3. the mmrefs_borrow kthread grabs the child's mm (count +1)
- *   4. the child exits while borrowed: users 0, torn down, not freed
- *   5. release: the kthread's mmdrop frees it
- *   6. the child mm's history, new/fork to free
+ *   2. a forked child gets its own mm (new/fork); we watch it: from
+ *      here on every write of its counters is an event, inlined
+ *      helpers included, with mmrefs' observer reference (count +1)
+ *   3. we read its /proc/PID/maps: mm_access()'s mmget(), m_start()'s
+ *      mmget_not_zero(), the open file's mmgrab()
+ *   4. the mmrefs_borrow kthread grabs the child's mm (count +1)
+ *   5. the child exits while borrowed: users 0, torn down, not freed
+ *   6. release: the kthread's mmdrop leaves only the observer, which
+ *      lets go: unwatch, free
+ *   7. the child mm's history, new/fork to free, with every site
  *
  * Needs mmrefs.ko and mmrefs_borrow.ko loaded and debugfs mounted.
  * Exit: 0 done, 1 a step failed, 4 a module is missing.
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
@@ -54,12 +60,12 @@ static int fail(const char *what)
 int main(void)
 {
 	struct mmrefs_history h;
-	char line[MMREFS_LINE_MAX];
+	char line[MMREFS_LINE_MAX], path[64], buf[4096];
 	long self_id, child_id, users, count, lazy;
 	const char *why = mmrefs_missing() ?: borrow_missing();
 	pthread_t t[2];
 	pid_t child;
-	int fd, i;
+	int fd, fd_maps, i;
 
 	printf("demo pid=%d\n", getpid());
 	if (why) {
@@ -91,10 +97,29 @@ int main(void)
 	       child, child_id);
 	show_mm(child_id);
 
+	snprintf(line, sizeof(line), "pid=%d", child);
+	if (mmrefs_write_file(MMREFS_WATCH, line))
+		return fail("watch");
+	mmrefs_settle(child_id);
+	printf("step watching the child's mm (expect users=1 count=2: users 1 + observer 1)\n");
+	show_mm(child_id);
+
+	snprintf(path, sizeof(path), "/proc/%d/maps", child);
+	fd_maps = open(path, O_RDONLY);
+	if (fd_maps < 0)
+		return fail("open maps");
+	while (read(fd_maps, buf, sizeof(buf)) > 0)
+		;
+	close(fd_maps);
+	mmrefs_settle(child_id);
+	printf("step read %s (expect users=1 count=2 again)\n", path);
+	show_mm(child_id);
+
 	if (borrow_cmd("grab %d", child))
 		return fail("grab");
 	mmrefs_settle(child_id);
-	printf("step kthread mmrefs_borrow grabbed the child's mm (expect users=1 count=2)\n");
+	printf("step kthread mmrefs_borrow grabbed the child's mm %s\n",
+	       "(expect users=1 count=3: + grab 1)");
 	show_mm(child_id);
 	if (!borrow_line(child, line, sizeof(line)))
 		printf("  borrower: %s\n", line);
@@ -103,7 +128,8 @@ int main(void)
 	loop_until(!mmrefs_mms_by_id(child_id, line, sizeof(line)) &&
 		   mmrefs_field(line, "users") == 0);
 	mmrefs_settle(child_id);
-	printf("step child exited while borrowed (expect state=torndown users=0 count=1)\n");
+	printf("step child exited while borrowed %s\n",
+	       "(expect state=torndown users=0 count=2: grab + observer)");
 	show_mm(child_id);
 
 	if (borrow_cmd("release all"))
@@ -122,9 +148,11 @@ int main(void)
 	for (i = 0; i < h.nr; i++) {
 		printf("  seq=%ld op=%s cause=%s comm=%s",
 		       h.ev[i].seq, h.ev[i].op, h.ev[i].cause, h.ev[i].comm);
-		printf(" kthread=%ld users=%ld->%ld count=%ld->%ld\n",
+		printf(" kthread=%ld users=%ld->%ld count=%ld->%ld",
 		       h.ev[i].kthread, h.ev[i].users_old, h.ev[i].users_new,
 		       h.ev[i].count_old, h.ev[i].count_new);
+		printf(" observer=%ld site=%s\n", h.ev[i].observer,
+		       h.ev[i].site[0] ? h.ev[i].site : "-");
 	}
 	printf("demo done\n");
 	return 0;
