@@ -139,7 +139,7 @@ static int mms_show(struct seq_file *m, void *v)
 			   live ? c->snap_count : c->count - c->lazy + lazy,
 			   lazy, live ? "live" : "event");
 	}
-	seq_printf(m, " watch=%d observer=%u age_ms=%llu", c->watch - 1,
+	seq_printf(m, " watch_slot=%d observer=%u age_ms=%llu", c->watch - 1,
 		   c->observer,
 		   div_u64(ktime_get_ns() - c->born, NSEC_PER_MSEC));
 	for (op = 0; op < MMREFS_NR_OPS; op++)
