@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * /sys/kernel/debug/mmrefs/: mms, history, stats, filter, enable, watch.
+ * /sys/kernel/debug/mmrefs/: mms, history, holders, leaks, stats, filter,
+ * enable, watch.
  *
  * mms and history are seq_file iterators over table.c's slots; start()
  * takes rcu_read_lock() and stop() drops it, so every entry shown stays
@@ -22,8 +23,13 @@
 
 static struct dentry *mmrefs_dir;
 
+/* Holder records copied per mm; more are counted, not shown. */
+#define HOLDERS_SHOWN	64
+
 struct table_iter {
 	bool with_retired;
+	struct mmrefs_holder *holders;	/* holders/leaks: HOLDERS_SHOWN */
+	unsigned int nholders, total_holders;
 	u64 gen;		/* mmrefs_table_refresh() of this read */
 	unsigned int nslots;
 	unsigned int slot, idx;
@@ -90,6 +96,10 @@ static struct mmrefs_mm *snapshot(struct table_iter *it, struct mmrefs_mm *e,
 
 	spin_lock_irqsave(&e->lock, flags);
 	memcpy(c, e, sizeof(*e) + nr_events * sizeof(struct mmrefs_event));
+	if (it->holders)
+		it->nholders = mmrefs_holders_copy(e, it->holders,
+						   HOLDERS_SHOWN,
+						   &it->total_holders);
 	spin_unlock_irqrestore(&e->lock, flags);
 	return c;
 }
@@ -148,17 +158,6 @@ static int mms_show(struct seq_file *m, void *v)
 	return 0;
 }
 
-/* A watch event's stack, kmemleak style: indented, one frame a line. */
-static void show_stack(struct seq_file *m, u32 handle)
-{
-	unsigned long *entries;
-	unsigned int i, nr;
-
-	nr = stack_depot_fetch(handle, &entries);
-	for (i = 0; i < nr; i++)
-		seq_printf(m, "    %pS\n", (void *)entries[i]);
-}
-
 static void show_event(struct seq_file *m, u64 id, const struct mmrefs_event *ev)
 {
 	seq_printf(m, "  id=%llu seq=%u ts=%llu cpu=%u pid=%d tgid=%d comm=",
@@ -177,8 +176,8 @@ static void show_event(struct seq_file *m, u64 id, const struct mmrefs_event *ev
 		seq_printf(m, " site=%pS\n", (void *)ev->site);
 	else
 		seq_puts(m, " site=-\n");
-	if (ev->stack)
-		show_stack(m, ev->stack);
+	/* a watch event's stack, kmemleak style: one indented frame a line */
+	mmrefs_show_stack(m, ev->stack, "    ");
 }
 
 static int history_show(struct seq_file *m, void *v)
@@ -198,6 +197,223 @@ static int history_show(struct seq_file *m, void *v)
 	return 0;
 }
 
+/* holders' selection: all, one mm id or one tgid's mms */
+static struct {
+	u64 id;
+	pid_t tgid;
+} holders_sel;
+static DEFINE_SPINLOCK(holders_sel_lock);
+
+/*
+ * An mm's live users/count as mms shows them: read through a task during
+ * this read, the watched values, or the last event's with lazy-TLB refs
+ * of then replaced by today's.
+ */
+static void entry_values(const struct table_iter *it, const struct mmrefs_mm *c,
+			 unsigned int lazy, int *users, int *count, int *threads)
+{
+	bool live = c->snap_gen >= it->gen;
+
+	*threads = live ? c->snap_threads : 0;
+	if (c->watch) {
+		*users = c->users;
+		*count = c->count;
+	} else if (live) {
+		*users = c->snap_users;
+		*count = c->snap_count;
+	} else {
+		*users = c->users;
+		*count = c->count - c->lazy + lazy;
+	}
+}
+
+static u64 age_ms(u64 since)
+{
+	u64 now = ktime_get_mono_fast_ns();
+
+	return now > since ? div_u64(now - since, NSEC_PER_MSEC) : 0;
+}
+
+/* Records of one group: same kind, task and site. */
+static bool same_group(const struct mmrefs_holder *a,
+		       const struct mmrefs_holder *b)
+{
+	return a->kind == b->kind && a->pid == b->pid && a->site == b->site;
+}
+
+/* References of the records: a borrowed one is evidence, not a part. */
+static void record_parts(const struct table_iter *it, int *uparts, int *cparts)
+{
+	const struct mmrefs_holder *h;
+	unsigned int i;
+
+	for (i = 0; i < it->nholders; i++) {
+		h = &it->holders[i];
+		if (h->kind == MMREFS_HOLD_GET)
+			(*uparts)++;
+		else if (h->kind != MMREFS_HOLD_BORROWED)
+			(*cparts)++;
+	}
+}
+
+/* Group equal records into one line with refs=N, stack once. */
+static void show_records(struct seq_file *m, const struct table_iter *it)
+{
+	const struct mmrefs_holder *h;
+	unsigned int i, j, refs;
+
+	for (i = 0; i < it->nholders; i++) {
+		h = &it->holders[i];
+		for (j = 0; j < i && !same_group(&it->holders[j], h); j++)
+			;
+		if (j < i)
+			continue;	/* shown with its group */
+		for (refs = 0, j = i; j < it->nholders; j++)
+			refs += same_group(&it->holders[j], h);
+		seq_printf(m, "  kind=%s counter=%s refs=%u pid=%d tgid=%d comm=",
+			   mmrefs_hold_name(h->kind),
+			   h->kind == MMREFS_HOLD_GET ? "users" : "count",
+			   h->kind == MMREFS_HOLD_BORROWED ? 0 : refs,
+			   h->pid, h->tgid);
+		seq_comm(m, h->comm);
+		seq_printf(m, " kthread=%u age_ms=%llu site=%pS\n", h->kthread,
+			   age_ms(h->since), (void *)h->site);
+		mmrefs_show_stack(m, h->stack, "      ");
+	}
+	if (it->total_holders > it->nholders)
+		seq_printf(m, "  more_records=%u\n",
+			   it->total_holders - it->nholders);
+}
+
+/* An mm's values and what its known parts explain of them. */
+struct holder_sums {
+	int users, count, threads;
+	unsigned int lazy;
+	int unattributed_users, unattributed_count;
+};
+
+static void holder_sums(const struct table_iter *it, const struct mmrefs_mm *c,
+			struct holder_sums *s)
+{
+	int uparts, cparts;
+
+	s->lazy = mmrefs_lazy_refs(c->mm, it->lazy, it->nlazy);
+	entry_values(it, c, s->lazy, &s->users, &s->count, &s->threads);
+	uparts = s->threads;
+	cparts = (s->users > 0) + s->lazy + c->observer;
+	record_parts(it, &uparts, &cparts);
+	s->unattributed_users = s->users - uparts;
+	s->unattributed_count = s->count - cparts;
+}
+
+/*
+ * One mm's holders: the parts add up to users and count; what no part
+ * explains is an explicit unattributed line.
+ */
+static void show_holders(struct seq_file *m, struct table_iter *it,
+			 const struct mmrefs_mm *c, const struct holder_sums *s,
+			 const char *head)
+{
+	seq_printf(m, "%s id=%llu tgid=%d comm=", head, c->id, c->tgid);
+	seq_comm(m, c->comm);
+	seq_printf(m, " state=%s users=%d count=%d src=%s\n",
+		   mmrefs_state_name(c->state), s->users, s->count,
+		   c->watch ? "watch" : c->snap_gen >= it->gen ? "live" : "event");
+	if (s->threads)
+		seq_printf(m, "  kind=thread counter=users refs=%d\n",
+			   s->threads);
+	if (s->users > 0)
+		seq_puts(m, "  kind=users counter=count refs=1\n");
+	if (s->lazy)
+		seq_printf(m, "  kind=lazy_tlb counter=count refs=%u\n", s->lazy);
+	if (c->observer)
+		seq_printf(m, "  kind=observer counter=count refs=%u\n",
+			   c->observer);
+	show_records(m, it);
+	seq_printf(m, "  kind=unattributed counter=users refs=%d\n",
+		   s->unattributed_users);
+	seq_printf(m, "  kind=unattributed counter=count refs=%d\n",
+		   s->unattributed_count);
+}
+
+static int holders_show(struct seq_file *m, void *v)
+{
+	struct table_iter *it = m->private;
+	struct mmrefs_mm *c = snapshot(it, v, 0);
+	struct holder_sums sums;
+	unsigned long flags;
+	pid_t tgid;
+	u64 id;
+
+	if (c->state != MMREFS_LIVE && c->state != MMREFS_TORNDOWN)
+		return 0;
+	spin_lock_irqsave(&holders_sel_lock, flags);
+	id = holders_sel.id;
+	tgid = holders_sel.tgid;
+	spin_unlock_irqrestore(&holders_sel_lock, flags);
+	if ((id && c->id != id) || (tgid && c->tgid != tgid))
+		return 0;
+	holder_sums(it, c, &sums);
+	show_holders(m, it, c, &sums, "mm");
+	return 0;
+}
+
+/*
+ * Suspects, each with its holders, past thresholds (module parameters
+ * leak_*_ms):
+ *  - torndown: the address space is gone but the struct is alive;
+ *  - kthread: a kernel thread holds the mm, or used it and something
+ *    still holds a reference nobody can name (its inlined mmgrab());
+ *  - mmget: a temporary mmget() never put.
+ */
+static int leaks_show(struct seq_file *m, void *v)
+{
+	struct table_iter *it = m->private;
+	struct mmrefs_mm *c = snapshot(it, v, 0);
+	u64 kthread_ms = READ_ONCE(mmrefs_leak_kthread_ms);
+	u64 get_ms = READ_ONCE(mmrefs_leak_get_ms);
+	bool torndown, kthread = false, get = false;
+	char head[80], reasons[32] = "";
+	const struct mmrefs_holder *h;
+	struct holder_sums sums;
+	unsigned int i;
+	u64 held = 0, age;
+
+	if (c->state != MMREFS_LIVE && c->state != MMREFS_TORNDOWN)
+		return 0;
+	holder_sums(it, c, &sums);
+	torndown = c->state == MMREFS_TORNDOWN &&
+		   age_ms(c->torndown_at) >= READ_ONCE(mmrefs_leak_torndown_ms);
+	if (torndown)
+		held = age_ms(c->torndown_at);
+	for (i = 0; i < it->nholders; i++) {
+		h = &it->holders[i];
+		age = age_ms(h->since);
+		if (h->kthread && age >= kthread_ms &&
+		    (h->kind != MMREFS_HOLD_BORROWED ||
+		     sums.unattributed_count > 0)) {
+			kthread = true;
+			held = max(held, age);
+		}
+		if (h->kind == MMREFS_HOLD_GET && age >= get_ms) {
+			get = true;
+			held = max(held, age);
+		}
+	}
+	if (!torndown && !kthread && !get)
+		return 0;
+	if (torndown)
+		strlcat(reasons, ",torndown", sizeof(reasons));
+	if (kthread)
+		strlcat(reasons, ",kthread", sizeof(reasons));
+	if (get)
+		strlcat(reasons, ",mmget", sizeof(reasons));
+	scnprintf(head, sizeof(head), "leak reasons=%s held_ms=%llu",
+		  reasons + 1, held);
+	show_holders(m, it, c, &sums, head);
+	return 0;
+}
+
 static const struct seq_operations mms_sops = {
 	.start = table_start,
 	.next = table_next,
@@ -212,17 +428,37 @@ static const struct seq_operations history_sops = {
 	.show = history_show,
 };
 
-static int table_open(struct inode *inode, struct file *file, bool history)
+static const struct seq_operations holders_sops = {
+	.start = table_start,
+	.next = table_next,
+	.stop = table_stop,
+	.show = holders_show,
+};
+
+static const struct seq_operations leaks_sops = {
+	.start = table_start,
+	.next = table_next,
+	.stop = table_stop,
+	.show = leaks_show,
+};
+
+static int table_open(struct inode *inode, struct file *file,
+		      const struct seq_operations *sops)
 {
+	bool history = sops == &history_sops;
 	struct table_iter *it;
 
-	it = __seq_open_private(file, history ? &history_sops : &mms_sops,
-				struct_size(it, lazy, nr_cpu_ids));
+	it = __seq_open_private(file, sops, struct_size(it, lazy, nr_cpu_ids));
 	if (!it)
 		return -ENOMEM;
 	it->copy = kmalloc(history ? mmrefs_entry_size() : sizeof(*it->copy),
 			   GFP_KERNEL);
-	if (!it->copy) {
+	if (sops == &holders_sops || sops == &leaks_sops)
+		it->holders = kmalloc_array(HOLDERS_SHOWN, sizeof(*it->holders),
+					    GFP_KERNEL);
+	if (!it->copy || (!it->holders && !history && sops != &mms_sops)) {
+		kfree(it->copy);
+		kfree(it->holders);
 		seq_release_private(inode, file);
 		return -ENOMEM;
 	}
@@ -236,17 +472,28 @@ static int table_release(struct inode *inode, struct file *file)
 	struct table_iter *it = ((struct seq_file *)file->private_data)->private;
 
 	kfree(it->copy);
+	kfree(it->holders);
 	return seq_release_private(inode, file);
 }
 
 static int mms_open(struct inode *inode, struct file *file)
 {
-	return table_open(inode, file, false);
+	return table_open(inode, file, &mms_sops);
 }
 
 static int history_open(struct inode *inode, struct file *file)
 {
-	return table_open(inode, file, true);
+	return table_open(inode, file, &history_sops);
+}
+
+static int holders_open(struct inode *inode, struct file *file)
+{
+	return table_open(inode, file, &holders_sops);
+}
+
+static int leaks_open(struct inode *inode, struct file *file)
+{
+	return table_open(inode, file, &leaks_sops);
 }
 
 static const struct file_operations mms_fops = {
@@ -260,6 +507,63 @@ static const struct file_operations mms_fops = {
 static const struct file_operations history_fops = {
 	.owner = THIS_MODULE,
 	.open = history_open,
+	.read = seq_read,
+	.llseek = seq_lseek,
+	.release = table_release,
+};
+
+static int copy_command(char *kbuf, size_t size, const char __user *ubuf,
+			size_t count);
+
+/* "all", "mm=ID" or "tgid=N": which mms holders shows. */
+static ssize_t holders_write(struct file *file, const char __user *ubuf,
+			     size_t count, loff_t *ppos)
+{
+	char buf[32];
+	unsigned long flags;
+	size_t len;
+	u64 id = 0;
+	int tgid = 0, err;
+
+	err = copy_command(buf, sizeof(buf), ubuf, count);
+	if (err)
+		return err;
+	len = strcspn(buf, "\n");
+	if (!len || buf[len + (buf[len] == '\n')])
+		return -EINVAL;
+	buf[len] = '\0';
+	if (str_has_prefix(buf, "mm=")) {
+		err = kstrtou64(buf + 3, 10, &id);
+		if (!err && !id)
+			err = -EINVAL;
+	} else if (str_has_prefix(buf, "tgid=")) {
+		err = kstrtoint(buf + 5, 10, &tgid);
+		if (!err && tgid <= 0)
+			err = -EINVAL;
+	} else if (strcmp(buf, "all")) {
+		err = -EINVAL;
+	}
+	if (err)
+		return -EINVAL;
+	spin_lock_irqsave(&holders_sel_lock, flags);
+	holders_sel.id = id;
+	holders_sel.tgid = tgid;
+	spin_unlock_irqrestore(&holders_sel_lock, flags);
+	return count;
+}
+
+static const struct file_operations holders_fops = {
+	.owner = THIS_MODULE,
+	.open = holders_open,
+	.read = seq_read,
+	.write = holders_write,
+	.llseek = seq_lseek,
+	.release = table_release,
+};
+
+static const struct file_operations leaks_fops = {
+	.owner = THIS_MODULE,
+	.open = leaks_open,
 	.read = seq_read,
 	.llseek = seq_lseek,
 	.release = table_release,
@@ -279,6 +583,10 @@ static int stats_show(struct seq_file *m, void *v)
 		[MMREFS_STAT_WATCH_SETTLED] = "watch_settled",
 		[MMREFS_STAT_WATCH_UNDECODED] = "watch_undecoded",
 		[MMREFS_STAT_STACK_LOST] = "lost_stack",
+		[MMREFS_STAT_HOLDERS_LOST] = "lost_holders",
+		[MMREFS_STAT_MISUSE_GET_ZERO] = "misuse_get_zero",
+		[MMREFS_STAT_MISUSE_AFTER_FREE] = "misuse_after_free",
+		[MMREFS_STAT_MISUSE_NEGATIVE] = "misuse_negative",
 	};
 	unsigned int s;
 
@@ -291,6 +599,9 @@ static int stats_show(struct seq_file *m, void *v)
 		   mmrefs_history, mmrefs_retired_max, mmrefs_max_mms);
 	seq_printf(m, "bytes_per_mm=%zu\nbytes_per_event=%zu\n",
 		   sizeof(struct mmrefs_mm), sizeof(struct mmrefs_event));
+	seq_printf(m, "holders=%u\nholders_max=%u\nbytes_per_holder=%zu\n",
+		   mmrefs_holders_used(), mmrefs_max_holders,
+		   sizeof(struct mmrefs_holder));
 	/* where this kernel keeps the counters, for tools such as kprobe_events */
 	seq_printf(m, "mm_users_offset=%zu\nmm_count_offset=%zu\n",
 		   offsetof(struct mm_struct, mm_users),
@@ -433,6 +744,8 @@ int mmrefs_debugfs_init(void)
 		return PTR_ERR(mmrefs_dir);
 	debugfs_create_file("mms", 0400, mmrefs_dir, NULL, &mms_fops);
 	debugfs_create_file("history", 0400, mmrefs_dir, NULL, &history_fops);
+	debugfs_create_file("holders", 0600, mmrefs_dir, NULL, &holders_fops);
+	debugfs_create_file("leaks", 0400, mmrefs_dir, NULL, &leaks_fops);
 	debugfs_create_file("stats", 0400, mmrefs_dir, NULL, &stats_fops);
 	debugfs_create_file("filter", 0600, mmrefs_dir, NULL, &filter_fops);
 	debugfs_create_file("enable", 0600, mmrefs_dir, NULL, &enable_fops);

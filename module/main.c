@@ -8,8 +8,8 @@
  * references to the struct (all users together count as one, plus
  * mmgrab() borrowers and lazy-TLB users); the last mmdrop() frees it.
  *
- * Output: /sys/kernel/debug/mmrefs/ (mms, history, stats, filter, enable,
- * watch)
+ * Output: /sys/kernel/debug/mmrefs/ (mms, history, holders, leaks, stats,
+ * filter, enable, watch)
  * and the mmrefs:mmrefs_event trace event.  See README.md.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
@@ -37,14 +37,18 @@ static int __init mmrefs_init(void)
 	int err;
 
 	if (mmrefs_history > 1024 || mmrefs_retired_max > 65536 ||
-	    mmrefs_max_mms < 64 || mmrefs_max_mms > 1048576) {
-		pr_err("history, retired or max_mms out of range\n");
+	    mmrefs_max_mms < 64 || mmrefs_max_mms > 1048576 ||
+	    mmrefs_max_holders < 64 || mmrefs_max_holders > 1048576) {
+		pr_err("history, retired, max_mms or holders out of range\n");
 		return -EINVAL;
 	}
 
-	err = mmrefs_table_init();
+	err = mmrefs_holders_init();
 	if (err)
 		return err;
+	err = mmrefs_table_init();
+	if (err)
+		goto out_holders_exit;
 	mmrefs_watch_init();
 
 	/* Arm the probes before seeding, so no free can slip between. */
@@ -65,6 +69,8 @@ out_probes_exit:
 	mmrefs_probes_exit();
 out_table_exit:
 	mmrefs_table_exit();
+out_holders_exit:
+	mmrefs_holders_exit();
 	return err;
 }
 
@@ -75,6 +81,7 @@ static void __exit mmrefs_exit(void)
 	mmrefs_watch_exit();
 	mmrefs_probes_exit();
 	mmrefs_table_exit();
+	mmrefs_holders_exit();
 }
 
 module_init(mmrefs_init);

@@ -68,6 +68,7 @@ enum mmrefs_cause {
 	MMREFS_CAUSE_FREE,
 	MMREFS_CAUSE_TRAP,	/* a watchpoint hit with no better cause */
 	MMREFS_CAUSE_OBSERVER,	/* mmrefs' own watch reference */
+	MMREFS_CAUSE_USE_MM,	/* kthread_use_mm()'s use reference */
 	MMREFS_NR_CAUSES,
 };
 
@@ -111,6 +112,7 @@ enum mmrefs_cause {
 #define MMREFS_CAUSE_FREE_SYM			{ MMREFS_CAUSE_FREE, "free" }
 #define MMREFS_CAUSE_TRAP_SYM			{ MMREFS_CAUSE_TRAP, "trap" }
 #define MMREFS_CAUSE_OBSERVER_SYM		{ MMREFS_CAUSE_OBSERVER, "observer" }
+#define MMREFS_CAUSE_USE_MM_SYM			{ MMREFS_CAUSE_USE_MM, "use_mm" }
 
 enum mmrefs_state {
 	MMREFS_LIVE,
@@ -146,6 +148,27 @@ struct mmrefs_event {
 	char comm[TASK_COMM_LEN];
 };
 
+/* What a holder record stands for; see holders.c. */
+enum mmrefs_hold {
+	MMREFS_HOLD_GET,	/* a temporary mmget(): one mm_users */
+	MMREFS_HOLD_USE,	/* kthread_use_mm() until unuse: one mm_count */
+	MMREFS_HOLD_GRAB,	/* a watched mmgrab(): one mm_count */
+	MMREFS_HOLD_BORROWED,	/* used, unused: may hold an unseen mmgrab() */
+};
+
+/* One outstanding reference and who took it (fixed size, pooled). */
+struct mmrefs_holder {
+	struct list_head node;	/* on mmrefs_mm.holders, under its lock */
+	u64 since;		/* ktime of the taking event */
+	unsigned long site;
+	u32 stack;		/* stack depot handle, 0: none */
+	u32 seq;		/* the taking event */
+	pid_t pid, tgid;
+	u8 kind;		/* enum mmrefs_hold */
+	u8 kthread;
+	char comm[TASK_COMM_LEN];
+};
+
 /*
  * One tracked mm.  @node and @mm are owned by the hash table (bucket
  * locks, RCU for lookups); everything from @state on is protected by @lock.
@@ -166,10 +189,13 @@ struct mmrefs_mm {
 	u8 watch;		/* watch slot + 1, 0: not watched */
 	u8 observer;		/* mmrefs' own mm_count references */
 	u32 seq;		/* events recorded into the ring */
+	u64 torndown_at;	/* ktime of the teardown, 0 if none */
+	struct list_head holders;	/* struct mmrefs_holder, newest first */
 	u32 ops[MMREFS_NR_OPS];
 	/* last values read under task_lock by a reader; see table_refresh() */
 	u64 snap_gen;
 	int snap_users, snap_count;
+	int snap_threads;	/* user tasks whose ->mm it is */
 	struct mmrefs_event ring[];
 };
 
@@ -186,6 +212,10 @@ enum mmrefs_stat {
 	MMREFS_STAT_WATCH_SETTLED, /* in flight at arming, already counted */
 	MMREFS_STAT_WATCH_UNDECODED,
 	MMREFS_STAT_STACK_LOST,
+	MMREFS_STAT_HOLDERS_LOST,
+	MMREFS_STAT_MISUSE_GET_ZERO,	/* mmget() on users 0 */
+	MMREFS_STAT_MISUSE_AFTER_FREE,	/* put/drop of a freed mm */
+	MMREFS_STAT_MISUSE_NEGATIVE,	/* a counter below 0 */
 	MMREFS_NR_STATS,
 };
 
@@ -246,7 +276,7 @@ int mmrefs_watch_attach(struct mm_struct *mm, struct task_struct *owner,
 void mmrefs_watch_detach(struct mm_struct *mm, unsigned long site);
 int mmrefs_watch_record(const struct mm_struct *mm, struct mmrefs_write *wr);
 void mmrefs_watch_set_stack(const struct mm_struct *mm, u64 id, u32 seq,
-			    u32 stack);
+			    u32 stack, bool event);
 unsigned int mmrefs_retired_count(void);
 
 /* Filter and enable: read locklessly by the hot path. */
@@ -270,6 +300,23 @@ void mmrefs_watch_show(struct seq_file *m);
 bool mmrefs_watched(const struct mm_struct *mm);
 void mmrefs_watch_hint(const struct mm_struct *mm, enum mmrefs_cause cause,
 		       unsigned long site);
+
+/* holders.c: who holds each mm */
+extern unsigned int mmrefs_max_holders;
+extern unsigned int mmrefs_leak_torndown_ms, mmrefs_leak_kthread_ms;
+extern unsigned int mmrefs_leak_get_ms;
+int mmrefs_holders_init(void);
+void mmrefs_holders_exit(void);
+const char *mmrefs_hold_name(unsigned int kind);
+u32 mmrefs_stack_from(unsigned long site);
+void mmrefs_holders_event(struct mmrefs_mm *e, const struct mmrefs_event *ev,
+			  u32 stack);
+void mmrefs_holders_release(struct mmrefs_mm *e);
+void mmrefs_holders_set_stack(struct mmrefs_mm *e, u32 seq, u32 stack);
+unsigned int mmrefs_holders_copy(struct mmrefs_mm *e, struct mmrefs_holder *buf,
+				 unsigned int max, unsigned int *total);
+unsigned int mmrefs_holders_used(void);
+void mmrefs_show_stack(struct seq_file *m, u32 handle, const char *indent);
 
 /* probes.c */
 int mmrefs_probes_init(void);

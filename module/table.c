@@ -55,7 +55,8 @@ static const struct trace_print_flags cause_syms[] = {
 	MMREFS_CAUSE_GET_TASK_MM_SYM, MMREFS_CAUSE_MM_ACCESS_SYM,
 	MMREFS_CAUSE_PUT_SYM, MMREFS_CAUSE_ASYNC_SYM, MMREFS_CAUSE_PROC_SYM,
 	MMREFS_CAUSE_KTHREAD_SYM, MMREFS_CAUSE_TEARDOWN_SYM,
-	MMREFS_CAUSE_FREE_SYM, MMREFS_CAUSE_TRAP_SYM, MMREFS_CAUSE_OBSERVER_SYM
+	MMREFS_CAUSE_FREE_SYM, MMREFS_CAUSE_TRAP_SYM, MMREFS_CAUSE_OBSERVER_SYM,
+	MMREFS_CAUSE_USE_MM_SYM
 };
 
 static_assert(ARRAY_SIZE(op_syms) == MMREFS_NR_OPS);
@@ -163,6 +164,7 @@ static struct mmrefs_mm *entry_alloc(gfp_t gfp)
 	/* The ring needs no clearing: only slots below ->seq are read. */
 	memset(e, 0, sizeof(*e));
 	spin_lock_init(&e->lock);
+	INIT_LIST_HEAD(&e->holders);
 	e->id = atomic64_inc_return(&next_id);
 	e->born = ktime_get_ns();
 	return e;
@@ -225,6 +227,7 @@ static bool entry_insert(struct mmrefs_mm *e, const void *mm, bool replace)
 	if (old) {
 		spin_lock_irqsave(&old->lock, flags);
 		old->state = MMREFS_STALE;
+		mmrefs_holders_release(old);
 		spin_unlock_irqrestore(&old->lock, flags);
 		mmrefs_count_stat(MMREFS_STAT_STALE);
 		entry_retire(old);
@@ -303,23 +306,59 @@ static void event_fill(struct mmrefs_event *ev, enum mmrefs_op op,
 	memcpy(ev->comm, current->comm, TASK_COMM_LEN);
 }
 
-/* Apply @ev to @e and, with @record, number it and keep it in the ring. */
+/*
+ * The misuses mmrefs can see: an mmget() of an address space already torn
+ * down (users 0: it had to be mmget_not_zero()), and a counter below 0.
+ * Caller holds e->lock.
+ */
+static void entry_misuse(struct mmrefs_mm *e, const struct mmrefs_event *ev)
+{
+	if ((ev->op == MMREFS_OP_GET || ev->op == MMREFS_OP_MMGET) &&
+	    ev->users_old == 0 && ev->users_new > 0) {
+		mmrefs_count_stat(MMREFS_STAT_MISUSE_GET_ZERO);
+		pr_warn_ratelimited("mm id=%llu: mmget() at %pS by %s[%d] with mm_users 0 (torn down at %llu ns): use mmget_not_zero()\n",
+				    e->id, (void *)ev->site, ev->comm, ev->pid,
+				    e->torndown_at);
+		if (!in_nmi())
+			dump_stack();
+	}
+	if (ev->users_new < 0 || ev->count_new < 0) {
+		mmrefs_count_stat(MMREFS_STAT_MISUSE_NEGATIVE);
+		pr_warn_ratelimited("mm id=%llu: %s at %pS by %s[%d] takes a counter below 0 (users %d->%d count %d->%d)\n",
+				    e->id, mmrefs_op_name(ev->op),
+				    (void *)ev->site, ev->comm, ev->pid,
+				    ev->users_old, ev->users_new,
+				    ev->count_old, ev->count_new);
+		if (!in_nmi())
+			dump_stack();
+	}
+}
+
+/*
+ * Apply @ev to @e and, with @record, number it and keep it in the ring;
+ * then its effect on the holders (@stack: the taker's, if known).
+ */
 static void entry_apply(struct mmrefs_mm *e, struct mmrefs_event *ev,
-			bool record)
+			bool record, u32 stack)
 {
 	lockdep_assert_held(&e->lock);
+	entry_misuse(e, ev);
 	e->users = ev->users_new;
 	e->count = ev->count_new;
 	e->ops[ev->op]++;
-	if (ev->op == MMREFS_OP_TEARDOWN)
+	if (ev->op == MMREFS_OP_TEARDOWN) {
 		e->state = MMREFS_TORNDOWN;
-	else if (ev->op == MMREFS_OP_FREE)
+		e->torndown_at = ev->ts;
+	} else if (ev->op == MMREFS_OP_FREE) {
 		e->state = MMREFS_FREED;
-	if (!record)
-		return;
-	ev->seq = ++e->seq;
-	if (mmrefs_history)
-		e->ring[(ev->seq - 1) % mmrefs_history] = *ev;
+	}
+	ev->seq = 0;
+	if (record) {
+		ev->seq = ++e->seq;
+		if (mmrefs_history)
+			e->ring[(ev->seq - 1) % mmrefs_history] = *ev;
+	}
+	mmrefs_holders_event(e, ev, stack);
 }
 
 static void entry_emit(struct mmrefs_mm *e, struct mmrefs_event *ev,
@@ -339,6 +378,7 @@ static void entry_event(struct mmrefs_mm *e, enum mmrefs_op op,
 	bool record = READ_ONCE(mmrefs_enabled);
 	struct mmrefs_event ev;
 	unsigned long flags;
+	u32 stack = 0;
 	int lazy = 0;
 
 	/*
@@ -356,6 +396,11 @@ static void entry_event(struct mmrefs_mm *e, enum mmrefs_op op,
 	ev.users_new = users_new;
 	ev.count_old = count_old;
 	ev.count_new = count_new;
+	/* the takers a holder record is kept for: where they took it */
+	if (op == MMREFS_OP_USE || (op == MMREFS_OP_GET &&
+				    (cause == MMREFS_CAUSE_GET_TASK_MM ||
+				     cause == MMREFS_CAUSE_MM_ACCESS)))
+		stack = mmrefs_stack_from(site);
 
 	spin_lock_irqsave(&e->lock, flags);
 	/*
@@ -379,7 +424,7 @@ static void entry_event(struct mmrefs_mm *e, enum mmrefs_op op,
 		record = record && filter_match(e);
 	}
 	e->lazy = lazy;
-	entry_apply(e, &ev, record);
+	entry_apply(e, &ev, record, stack);
 	spin_unlock_irqrestore(&e->lock, flags);
 
 	if (!record)
@@ -405,6 +450,36 @@ void mmrefs_new(const struct mm_struct *mm, struct task_struct *owner,
 }
 
 /*
+ * A put or a free of an mm that is not in the table: if the retired ring
+ * says mmrefs saw it freed (and no new mm took the address since, or it
+ * would be in the table), the caller is using a freed mm_struct.
+ * Caller holds rcu_read_lock().
+ */
+static void after_free(const struct mm_struct *mm, enum mmrefs_op op,
+		       unsigned long site)
+{
+	struct mmrefs_mm *r;
+	unsigned int i;
+
+	/* an mm allocated while the table was full is simply untracked */
+	if (mmrefs_stat_sum(MMREFS_STAT_TABLE_FULL) ||
+	    mmrefs_stat_sum(MMREFS_STAT_ALLOC))
+		return;
+	for (i = 0; i < mmrefs_retired_max; i++) {
+		r = READ_ONCE(retired[i]);
+		if (r && r->mm == mm && READ_ONCE(r->state) == MMREFS_FREED)
+			break;
+	}
+	if (i == mmrefs_retired_max)
+		return;
+	mmrefs_count_stat(MMREFS_STAT_MISUSE_AFTER_FREE);
+	pr_warn_ratelimited("mm id=%llu: %s at %pS by %s[%d] after its free\n",
+			    r->id, mmrefs_op_name(op), (void *)site,
+			    current->comm, current->pid);
+	dump_stack();
+}
+
+/*
  * A transition of a tracked mm.  The free retires the entry: from here on
  * the pointer is only a dead key and the history stays in the retired ring.
  */
@@ -417,6 +492,8 @@ void mmrefs_record(const struct mm_struct *mm, enum mmrefs_op op,
 	rcu_read_lock();
 	e = lookup(mm);
 	if (!e) {
+		if (op == MMREFS_OP_PUT || op == MMREFS_OP_FREE)
+			after_free(mm, op, site);
 		rcu_read_unlock();
 		mmrefs_count_stat(MMREFS_STAT_UNTRACKED);
 		return;
@@ -483,7 +560,7 @@ int mmrefs_watch_attach(struct mm_struct *mm, struct task_struct *owner,
 	ev.observer = 1;
 	e->watch = slot + 1;
 	e->observer = 1;
-	entry_apply(e, &ev, record);
+	entry_apply(e, &ev, record, 0);
 	spin_unlock_irqrestore(&e->lock, flags);
 	entry_emit(e, &ev, record);
 	return 0;
@@ -519,7 +596,7 @@ void mmrefs_watch_detach(struct mm_struct *mm, unsigned long site)
 	ev.observer = e->observer;
 	e->watch = 0;
 	e->observer = 0;
-	entry_apply(e, &ev, record);
+	entry_apply(e, &ev, record, 0);
 	spin_unlock_irqrestore(&e->lock, flags);
 	entry_emit(e, &ev, record);
 	rcu_read_unlock();
@@ -594,7 +671,7 @@ int mmrefs_watch_record(const struct mm_struct *mm, struct mmrefs_write *wr)
 		ev.count_old = wr->old;
 		ev.count_new = wr->new;
 	}
-	entry_apply(e, &ev, record);
+	entry_apply(e, &ev, record, 0);
 	wr->id = e->id;
 	wr->seq = record ? ev.seq : 0;
 	spin_unlock_irqrestore(&e->lock, flags);
@@ -605,23 +682,28 @@ int mmrefs_watch_record(const struct mm_struct *mm, struct mmrefs_write *wr)
 	return 0;
 }
 
-/* Attach a stack saved after the fact (see watch.c) to event @seq. */
+/*
+ * Attach a stack saved after the fact (see watch.c) to the holder record
+ * of event @seq and, with @event, to the event.
+ */
 void mmrefs_watch_set_stack(const struct mm_struct *mm, u64 id, u32 seq,
-			    u32 stack)
+			    u32 stack, bool event)
 {
 	struct mmrefs_event *ev;
 	struct mmrefs_mm *e;
 	unsigned long flags;
 
-	if (!mmrefs_history || !seq)
+	if (!seq)
 		return;
 	rcu_read_lock();
 	e = lookup(mm);
 	if (e && e->id == id) {
 		spin_lock_irqsave(&e->lock, flags);
-		ev = &e->ring[(seq - 1) % mmrefs_history];
-		if (ev->seq == seq)
+		ev = mmrefs_history ? &e->ring[(seq - 1) % mmrefs_history] :
+				      NULL;
+		if (event && ev && ev->seq == seq)
 			ev->stack = stack;
+		mmrefs_holders_set_stack(e, seq, stack);
 		spin_unlock_irqrestore(&e->lock, flags);
 	}
 	rcu_read_unlock();
@@ -683,7 +765,7 @@ u64 mmrefs_table_refresh(void)
 		task_lock(p);
 		mm = p->mm;
 		e = mm ? lookup(mm) : NULL;
-		if (e && READ_ONCE(e->snap_gen) < gen) {
+		if (e) {
 			users = atomic_read(&mm->mm_users);
 			count = atomic_read(&mm->mm_count);
 			spin_lock_irqsave(&e->lock, flags);
@@ -691,7 +773,11 @@ u64 mmrefs_table_refresh(void)
 				e->snap_gen = gen;
 				e->snap_users = users;
 				e->snap_count = count;
+				e->snap_threads = 0;
 			}
+			/* a kthread_use_mm() borrower is no user */
+			if (!(p->flags & PF_KTHREAD))
+				e->snap_threads++;
 			spin_unlock_irqrestore(&e->lock, flags);
 		}
 		task_unlock(p);

@@ -95,6 +95,7 @@ struct watch_stack {
 	const struct mm_struct *mm;	/* key only */
 	u64 id;
 	u32 seq;
+	bool event;			/* for the event too, not just a holder */
 	unsigned int nr;
 	unsigned long entries[WATCH_STACK_DEPTH];
 };
@@ -110,7 +111,7 @@ static DEFINE_PER_CPU(struct watch_stack_queue, stack_queue);
 /* Site classification cache: kallsyms is too slow for every trap. */
 struct site_class {
 	unsigned long site;
-	u8 lazy;			/* bit 0: +1 is lazy TLB, bit 1: -1 */
+	u8 flags;			/* SITE_* */
 };
 
 #define SITE_CACHE_BITS	5
@@ -142,23 +143,37 @@ void mmrefs_watch_hint(const struct mm_struct *mm, enum mmrefs_cause cause,
 }
 
 /*
- * Which writes of mm_count are the scheduler's lazy-TLB references:
- * context_switch() (inlined into __schedule) and finish_task_switch()
- * move them, exit_mm() (inlined into do_exit) takes one, and
- * kthread_use_mm()/kthread_unuse_mm() trade them for the use reference.
+ * What a write at a site is, by the function it is in:
+ *  - lazy-TLB references: context_switch() (inlined into __schedule) and
+ *    finish_task_switch() move them, exit_mm() (inlined into do_exit)
+ *    takes one, kthread_use_mm()/kthread_unuse_mm() trade them for the
+ *    use reference (SITE_LAZY_INC: a +1 there is one, SITE_LAZY_DEC: -1);
+ *  - the rest of kthread_use_mm()/kthread_unuse_mm(): the use reference
+ *    (SITE_USE_MM), held by the thread between the two;
+ *  - copy_process(): copy_mm()'s mmget() of a new thread (SITE_CLONE);
+ *  - __mmput(): the mmdrop() of the users' shared reference.
  */
+#define SITE_LAZY_INC	BIT(0)
+#define SITE_LAZY_DEC	BIT(1)
+#define SITE_USE_MM	BIT(2)
+#define SITE_CLONE	BIT(3)
+#define SITE_TEARDOWN	BIT(4)
+#define SITE_KNOWN	BIT(7)
+
 static const struct {
 	const char *prefix;
-	u8 lazy;
-} lazy_sites[] = {
-	{ "__schedule", 3 },
-	{ "finish_task_switch", 3 },
-	{ "do_exit", 1 },
-	{ "kthread_unuse_mm", 1 },
-	{ "kthread_use_mm", 2 },
+	u8 flags;
+} site_kinds[] = {
+	{ "__schedule", SITE_LAZY_INC | SITE_LAZY_DEC },
+	{ "finish_task_switch", SITE_LAZY_INC | SITE_LAZY_DEC },
+	{ "do_exit", SITE_LAZY_INC },
+	{ "kthread_unuse_mm", SITE_LAZY_INC | SITE_USE_MM },
+	{ "kthread_use_mm", SITE_LAZY_DEC | SITE_USE_MM },
+	{ "copy_process", SITE_CLONE },
+	{ "__mmput", SITE_TEARDOWN },
 };
 
-static bool site_is_lazy(unsigned long site, int delta)
+static u8 site_flags(unsigned long site)
 {
 	struct site_class *c;
 	unsigned int i;
@@ -168,13 +183,13 @@ static bool site_is_lazy(unsigned long site, int delta)
 	if (c->site != site) {
 		name = *this_cpu_ptr(&site_name);
 		sprint_symbol_no_offset(name, site);
-		c->lazy = 0;
-		for (i = 0; i < ARRAY_SIZE(lazy_sites); i++)
-			if (str_has_prefix(name, lazy_sites[i].prefix))
-				c->lazy = lazy_sites[i].lazy;
+		c->flags = SITE_KNOWN;
+		for (i = 0; i < ARRAY_SIZE(site_kinds); i++)
+			if (str_has_prefix(name, site_kinds[i].prefix))
+				c->flags |= site_kinds[i].flags;
 		c->site = site;
 	}
-	return c->lazy & (delta > 0 ? 1 : 2);
+	return c->flags;
 }
 
 enum insn_kind { INSN_NONE, INSN_INC, INSN_DEC, INSN_ADD, INSN_SUB,
@@ -324,8 +339,7 @@ static bool write_decode(const struct watch_insn *in, struct pt_regs *regs,
 }
 
 static enum mmrefs_op write_op(enum mmrefs_counter ctr,
-			       const struct watch_insn *in, int delta,
-			       unsigned long site)
+			       const struct watch_insn *in, int delta, u8 flags)
 {
 	if (ctr == MMREFS_CTR_USERS) {
 		if (delta == 1)
@@ -335,13 +349,31 @@ static enum mmrefs_op write_op(enum mmrefs_counter ctr,
 	}
 	if (delta != 1 && delta != -1)
 		return MMREFS_OP_WRITE;
-	if (site_is_lazy(site, delta))
+	if (flags & (delta > 0 ? SITE_LAZY_INC : SITE_LAZY_DEC))
 		return MMREFS_OP_LAZY_TLB;
 	return delta == 1 ? MMREFS_OP_MMGRAB : MMREFS_OP_MMDROP;
 }
 
+/* Why, as far as the site and the task tell (holders.c relies on it). */
+static enum mmrefs_cause write_cause(enum mmrefs_op op, u8 flags)
+{
+	if (op == MMREFS_OP_LAZY_TLB)
+		return MMREFS_CAUSE_TRAP;
+	if (flags & SITE_CLONE)
+		return MMREFS_CAUSE_THREAD;
+	if (flags & SITE_USE_MM)
+		return MMREFS_CAUSE_USE_MM;
+	if (flags & SITE_TEARDOWN)
+		return MMREFS_CAUSE_TEARDOWN;
+	if (current->flags & PF_EXITING)
+		return MMREFS_CAUSE_EXIT;
+	if (current->flags & PF_KTHREAD)
+		return MMREFS_CAUSE_KTHREAD;
+	return MMREFS_CAUSE_TRAP;
+}
+
 static void stack_capture(const struct mm_struct *mm, u64 id, u32 seq,
-			  unsigned long ip)
+			  bool event, unsigned long ip)
 {
 	struct watch_stack_queue *q = this_cpu_ptr(&stack_queue);
 	unsigned long entries[WATCH_STACK_DEPTH + 8];
@@ -364,6 +396,7 @@ static void stack_capture(const struct mm_struct *mm, u64 id, u32 seq,
 	s->mm = mm;
 	s->id = id;
 	s->seq = seq;
+	s->event = event;
 	s->nr = min_t(unsigned int, nr - i, WATCH_STACK_DEPTH);
 	memcpy(s->entries, entries + i, s->nr * sizeof(entries[0]));
 	/* publish the slot to stack_drain() (its acquire of head) */
@@ -384,7 +417,8 @@ static void stack_drain(struct irq_work *work)
 		s = &q->s[q->tail % WATCH_STACK_QUEUE];
 		h = stack_depot_save(s->entries, s->nr, GFP_NOWAIT);
 		if (h)
-			mmrefs_watch_set_stack(s->mm, s->id, s->seq, h);
+			mmrefs_watch_set_stack(s->mm, s->id, s->seq, h,
+					       s->event);
 		else
 			mmrefs_count_stat(MMREFS_STAT_STACK_LOST);
 		/* the slot is free again once tail passes it (see capture) */
@@ -401,13 +435,16 @@ static void watch_counter(struct watch *w, struct mm_struct *mm,
 	unsigned long site = instruction_pointer(regs);
 	struct watch_hint *h = this_cpu_ptr(&hint);
 	struct watch_insn in = { .kind = INSN_NONE };
+	bool holder;
+	u8 flags = 0;
 
 	wr.op = MMREFS_OP_WRITE;
 	wr.cause = MMREFS_CAUSE_TRAP;
 	if (decode_write(site, &in)) {
 		if (!write_decode(&in, regs, &wr))
 			return;
-		wr.op = write_op(ctr, &in, wr.delta, site);
+		flags = site_flags(site);
+		wr.op = write_op(ctr, &in, wr.delta, flags);
 	} else {
 		mmrefs_count_stat(MMREFS_STAT_WATCH_UNDECODED);
 		wr.kind = MMREFS_WRITE_UNKNOWN;
@@ -419,19 +456,22 @@ static void watch_counter(struct watch *w, struct mm_struct *mm,
 		site = h->site;
 		wr.cause = h->cause;
 		h->task = NULL;
-	} else if (wr.op != MMREFS_OP_LAZY_TLB) {
-		if (current->flags & PF_EXITING)
-			wr.cause = MMREFS_CAUSE_EXIT;
-		else if (current->flags & PF_KTHREAD)
-			wr.cause = MMREFS_CAUSE_KTHREAD;
+	} else {
+		wr.cause = write_cause(wr.op, flags);
 	}
 	wr.site = site;
 	wr.settling = READ_ONCE(w->settling[ctr]);
 	WRITE_ONCE(w->settling[ctr], false);
 	if (mmrefs_watch_record(mm, &wr))
 		return;
-	if (READ_ONCE(stacks_on) && wr.seq)
-		stack_capture(mm, wr.id, wr.seq, instruction_pointer(regs));
+	/* holders.c keeps a record, with its stack, for these */
+	holder = (wr.op == MMREFS_OP_MMGRAB && wr.cause != MMREFS_CAUSE_USE_MM) ||
+		 ((wr.op == MMREFS_OP_MMGET ||
+		   wr.op == MMREFS_OP_MMGET_NOT_ZERO) &&
+		  wr.cause != MMREFS_CAUSE_THREAD);
+	if ((READ_ONCE(stacks_on) || holder) && wr.seq)
+		stack_capture(mm, wr.id, wr.seq, READ_ONCE(stacks_on),
+			      instruction_pointer(regs));
 	/* only the observer left: let it go (release_work) */
 	if (ctr == MMREFS_CTR_COUNT && wr.new == 1)
 		irq_work_queue(&w->release_irq);

@@ -320,7 +320,7 @@ TEST_F(watch, threads_share_users)
 
 	/* both LWPs exit: two mmput()s, the teardown, its mmdrop(), free */
 	ASSERT_EQ(0, victim_exit(&self->v));
-	EXPECT_TRUE(loop_until(has_free(self->id)));
+	EXPECT_TRUE(loop_until((mmrefs_flush_lazy(), has_free(self->id))));
 	ASSERT_EQ(0, mmrefs_history(self->id, &h));
 	check_gapless(_metadata, &h, true);
 	put = find_op(&h, w, "mmput", NULL);
@@ -401,7 +401,7 @@ TEST_F(watch, exit_while_grabbed)
 
 	/* the borrower's mmdrop() drops the last reference but ours */
 	ASSERT_EQ(0, borrow_cmd("release %d", pid));
-	EXPECT_TRUE(loop_until(has_free(self->id)));
+	EXPECT_TRUE(loop_until((mmrefs_flush_lazy(), has_free(self->id))));
 	ASSERT_EQ(0, mmrefs_history(self->id, &h));
 	check_gapless(_metadata, &h, true);
 	for (zero = w + 1; zero < h.nr; zero++)
@@ -433,7 +433,7 @@ TEST_F(watch, get_pins_users)
 	EXPECT_WATCHED(self, 1, 1);
 
 	ASSERT_EQ(0, borrow_cmd("release %d", pid));
-	EXPECT_TRUE(loop_until(has_free(self->id)));
+	EXPECT_TRUE(loop_until((mmrefs_flush_lazy(), has_free(self->id))));
 	ASSERT_EQ(0, mmrefs_history(self->id, &h));
 	w = check_gapless(_metadata, &h, true);
 	get = find_op(&h, w, "mmget", "mmrefs_borrow");

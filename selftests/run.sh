@@ -27,7 +27,7 @@ MMREFS_BORROW_KO=$(abspath "${MMREFS_BORROW_KO:-$dir/test_modules/mmrefs_borrow.
 export MMREFS_KO MMREFS_BORROW_KO
 
 PROGS="mmrefs_lifecycle mmrefs_borrow_test mmrefs_readers mmrefs_control
-	mmrefs_security mmrefs_fuzz mmrefs_watch"
+	mmrefs_security mmrefs_fuzz mmrefs_holders mmrefs_watch"
 
 loaded=""
 tmp=""

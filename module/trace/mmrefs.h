@@ -49,6 +49,7 @@ TRACE_DEFINE_ENUM(MMREFS_CAUSE_TEARDOWN);
 TRACE_DEFINE_ENUM(MMREFS_CAUSE_FREE);
 TRACE_DEFINE_ENUM(MMREFS_CAUSE_TRAP);
 TRACE_DEFINE_ENUM(MMREFS_CAUSE_OBSERVER);
+TRACE_DEFINE_ENUM(MMREFS_CAUSE_USE_MM);
 TRACE_DEFINE_ENUM(MMREFS_CTR_NONE);
 TRACE_DEFINE_ENUM(MMREFS_CTR_USERS);
 TRACE_DEFINE_ENUM(MMREFS_CTR_COUNT);
@@ -112,7 +113,8 @@ TRACE_EVENT(mmrefs_event, TP_PROTO(u64 id, const struct mmrefs_event *ev),
 				       MMREFS_CAUSE_TEARDOWN_SYM,
 				       MMREFS_CAUSE_FREE_SYM,
 				       MMREFS_CAUSE_TRAP_SYM,
-				       MMREFS_CAUSE_OBSERVER_SYM),
+				       MMREFS_CAUSE_OBSERVER_SYM,
+				       MMREFS_CAUSE_USE_MM_SYM),
 		      __entry->users_old, __entry->users_new,
 		      __entry->count_old, __entry->count_new,
 		      (void *)__entry->site, __entry->pid, __entry->tgid,

@@ -11,8 +11,11 @@
  *                       user word, kthread_unuse_mm(), hold the mm_count
  *                       reference until released or HOLD_MS, then mmdrop()
  *   get PID [HOLD_MS]   get_task_mm(), hold the mm_users reference, mmput()
- *   release PID         release every borrow of PID (-ENOENT if none)
- *   release all         release every borrow
+ *   leak PID            a grab that is never given back: only unloading the
+ *                       module drops it (for leak reports)
+ *   release PID         release every borrow of PID but leaks (-ENOENT if
+ *                       none)
+ *   release all         release every borrow but leaks
  *
  * A write returns once the kthread holds its reference (for grab: after
  * the use/read/unuse sequence), so the caller can look at the counters
@@ -57,11 +60,13 @@ MODULE_PARM_DESC(max_hold_ms, "Longest HOLD_MS a command may ask for (ms)");
 enum borrow_mode {
 	BORROW_GRAB,	/* mm_count reference: mmgrab() / mmdrop() */
 	BORROW_GET,	/* mm_users reference: get_task_mm() / mmput() */
+	BORROW_LEAK,	/* a grab held until the module is unloaded */
 };
 
 static const char * const borrow_mode_names[] = {
 	[BORROW_GRAB] = "grab",
 	[BORROW_GET] = "get",
+	[BORROW_LEAK] = "leak",
 };
 
 struct borrow {
@@ -129,7 +134,7 @@ static void borrow_put_mm(struct borrow *b)
 	spin_unlock(&b->lock);
 
 	/* The last reference may be ours: this may tear down or free the mm. */
-	if (b->mode == BORROW_GRAB)
+	if (b->mode != BORROW_GET)
 		mmdrop(mm);
 	else
 		mmput(mm);
@@ -145,7 +150,7 @@ static int borrow_thread(void *data)
 	unsigned long deadline = jiffies + b->hold;
 	struct mm_struct *mm;
 
-	if (b->mode == BORROW_GRAB)
+	if (b->mode != BORROW_GET)
 		mm = borrow_grab_task_mm(b->target);
 	else
 		mm = get_task_mm(b->target);
@@ -154,7 +159,7 @@ static int borrow_thread(void *data)
 		complete(&b->taken);
 		return 0;
 	}
-	if (b->mode == BORROW_GRAB)
+	if (b->mode != BORROW_GET)
 		b->page_ok = borrow_touch_user_page(mm);
 
 	spin_lock(&b->lock);
@@ -165,7 +170,13 @@ static int borrow_thread(void *data)
 
 	for (;;) {
 		set_current_state(TASK_INTERRUPTIBLE);
-		if (kthread_should_stop() || time_after_eq(jiffies, deadline))
+		if (kthread_should_stop())
+			break;
+		if (b->mode == BORROW_LEAK) {
+			schedule();
+			continue;
+		}
+		if (time_after_eq(jiffies, deadline))
 			break;
 		schedule_timeout(deadline - jiffies);
 	}
@@ -279,7 +290,7 @@ static int borrow_release_pid(pid_t nr)
 
 	borrow_reap_expired();
 	list_for_each_entry_safe(b, tmp, &borrow_list, node) {
-		if (b->nr == nr) {
+		if (b->nr == nr && b->mode != BORROW_LEAK) {
 			borrow_release(b);
 			err = 0;
 		}
@@ -287,14 +298,16 @@ static int borrow_release_pid(pid_t nr)
 	return err;
 }
 
-static void borrow_release_all(void)
+/* Every borrow; leaks too only with @leaks (unload). */
+static void borrow_release_all(bool leaks)
 {
 	struct borrow *b, *tmp;
 
 	lockdep_assert_held(&borrow_mutex);
 
 	list_for_each_entry_safe(b, tmp, &borrow_list, node)
-		borrow_release(b);
+		if (leaks || b->mode != BORROW_LEAK)
+			borrow_release(b);
 }
 
 static int borrow_parse_pid(const char *s, pid_t *nr)
@@ -333,7 +346,7 @@ static int borrow_command(char *buf)
 		if (argc != 2)
 			return -EINVAL;
 		if (!strcmp(argv[1], "all")) {
-			borrow_release_all();
+			borrow_release_all(false);
 			return 0;
 		}
 		if (borrow_parse_pid(argv[1], &nr))
@@ -345,9 +358,12 @@ static int borrow_command(char *buf)
 		mode = BORROW_GRAB;
 	else if (!strcmp(argv[0], "get"))
 		mode = BORROW_GET;
+	else if (!strcmp(argv[0], "leak"))
+		mode = BORROW_LEAK;
 	else
 		return -EINVAL;
-	if (argc > 3 || borrow_parse_pid(argv[1], &nr))
+	if (argc > (mode == BORROW_LEAK ? 2 : 3) ||
+	    borrow_parse_pid(argv[1], &nr))
 		return -EINVAL;
 	if (argc == 3 && (kstrtouint(argv[2], 10, &hold_ms) || !hold_ms ||
 			  hold_ms > max_hold_ms))
@@ -370,7 +386,7 @@ static int borrow_control_show(struct seq_file *m, void *v)
 		if (b->mm)
 			seq_printf(m, "borrow pid=%d mode=%s state=held page=%s users=%d count=%d\n",
 				   b->nr, borrow_mode_names[b->mode],
-				   b->mode == BORROW_GRAB ?
+				   b->mode != BORROW_GET ?
 				   (b->page_ok ? "ok" : "fault") : "none",
 				   atomic_read(&b->mm->mm_users),
 				   atomic_read(&b->mm->mm_count));
@@ -445,7 +461,7 @@ static void __exit borrow_exit(void)
 	borrow_debugfs_exit();
 
 	mutex_lock(&borrow_mutex);
-	borrow_release_all();
+	borrow_release_all(true);
 	mutex_unlock(&borrow_mutex);
 }
 

@@ -1,0 +1,295 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Holders: who holds each tracked mm right now, and which references were
+ * never given back.  In the manner of lib/ref_tracker.c, every reference
+ * mmrefs sees taken and can match with its release gets a record: the
+ * holder task, its site and a stack-depot stack.  The rest is counted,
+ * not guessed: threads sharing the mm (read from the tasks), lazy-TLB
+ * CPUs, the observer reference, and whatever remains is shown as
+ * unattributed.
+ *
+ *   kind     counter   taken by                    released by
+ *   mmget    mm_users  get_task_mm(), mm_access()  mmput() by the same task
+ *                      (watched: any mmget() but the clone path's)
+ *   use      mm_count  kthread_use_mm()            kthread_unuse_mm()
+ *   mmgrab   mm_count  watched mmgrab()            watched mmdrop(), same task
+ *   borrowed (none)    kthread_unuse_mm(): the thread may still hold an
+ *                      inlined mmgrab() nobody can see unless watched
+ *
+ * Records come from a fixed pool (holders= records, each a fixed size),
+ * so memory is bounded.  The pool is a bitmap claimed with atomic bit
+ * operations, no lock, so the watchpoint handler (NMI context) and every
+ * CPU's probes can take and give back records.  A record the pool cannot
+ * give is counted in lost_holders.  Records hang off their entry and are
+ * protected by entry->lock.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/bitmap.h>
+#include <linux/ktime.h>
+#include <linux/list.h>
+#include <linux/moduleparam.h>
+#include <linux/sched.h>
+#include <linux/seq_file.h>
+#include <linux/slab.h>
+#include <linux/stackdepot.h>
+#include <linux/stacktrace.h>
+#include <linux/vmalloc.h>
+
+#include "mmrefs.h"
+
+unsigned int mmrefs_max_holders = 1024;
+module_param_named(holders, mmrefs_max_holders, uint, 0444);
+MODULE_PARM_DESC(holders, "Holder records (fixed pool, 64..1048576, default 1024)");
+
+/* leaks: how long before a holding pattern is a suspect (ms) */
+unsigned int mmrefs_leak_torndown_ms = 10000;
+module_param_named(leak_torndown_ms, mmrefs_leak_torndown_ms, uint, 0644);
+MODULE_PARM_DESC(leak_torndown_ms, "Address space gone, struct still alive after this (ms)");
+
+unsigned int mmrefs_leak_kthread_ms = 10000;
+module_param_named(leak_kthread_ms, mmrefs_leak_kthread_ms, uint, 0644);
+MODULE_PARM_DESC(leak_kthread_ms, "A kernel thread holds an mm longer than this (ms)");
+
+unsigned int mmrefs_leak_get_ms = 10000;
+module_param_named(leak_get_ms, mmrefs_leak_get_ms, uint, 0644);
+MODULE_PARM_DESC(leak_get_ms, "A temporary mmget() not put after this (ms)");
+
+static struct mmrefs_holder *pool;
+static unsigned long *pool_used;		/* bit per record */
+static DEFINE_PER_CPU(unsigned int, pool_hint);	/* where to look first */
+static bool stacks_ok;
+
+static const char * const kind_names[] = {
+	[MMREFS_HOLD_GET] = "mmget",
+	[MMREFS_HOLD_USE] = "use",
+	[MMREFS_HOLD_GRAB] = "mmgrab",
+	[MMREFS_HOLD_BORROWED] = "borrowed",
+};
+
+const char *mmrefs_hold_name(unsigned int kind)
+{
+	return kind < ARRAY_SIZE(kind_names) ? kind_names[kind] : "?";
+}
+
+/* Lock-free: a few tries at the first clear bit from this CPU's hint. */
+static struct mmrefs_holder *holder_alloc(void)
+{
+	unsigned int i, try;
+
+	for (try = 0; try < 4; try++) {
+		i = find_next_zero_bit(pool_used, mmrefs_max_holders,
+				       this_cpu_read(pool_hint));
+		if (i >= mmrefs_max_holders)
+			i = find_first_zero_bit(pool_used, mmrefs_max_holders);
+		if (i >= mmrefs_max_holders)
+			break;
+		if (!test_and_set_bit_lock(i, pool_used)) {
+			this_cpu_write(pool_hint, i + 1);
+			return &pool[i];
+		}
+	}
+	mmrefs_count_stat(MMREFS_STAT_HOLDERS_LOST);
+	return NULL;
+}
+
+static void holder_free(struct mmrefs_holder *h)
+{
+	clear_bit_unlock(h - pool, pool_used);
+}
+
+unsigned int mmrefs_holders_used(void)
+{
+	return bitmap_weight(pool_used, mmrefs_max_holders);
+}
+
+/*
+ * The current stack from @site (the hooked function's caller) on, in
+ * stack depot; 0 if it cannot be had.  Probe context, not NMI.
+ */
+u32 mmrefs_stack_from(unsigned long site)
+{
+	unsigned long entries[32];
+	unsigned int nr, i;
+
+	if (!stacks_ok || in_nmi())
+		return 0;
+	nr = stack_trace_save(entries, ARRAY_SIZE(entries), 0);
+	for (i = 0; i < nr && entries[i] != site; i++)
+		;
+	if (i == nr)
+		i = 0;
+	return stack_depot_save(entries + i, nr - i, GFP_NOWAIT);
+}
+
+static struct mmrefs_holder *find(struct mmrefs_mm *e, u8 kind, pid_t pid)
+{
+	struct mmrefs_holder *h;
+
+	/* newest first: a task's latest get is the one its put gives back */
+	list_for_each_entry(h, &e->holders, node)
+		if (h->kind == kind && (!pid || h->pid == pid))
+			return h;
+	return NULL;
+}
+
+static void add(struct mmrefs_mm *e, u8 kind, const struct mmrefs_event *ev,
+		u32 stack)
+{
+	struct mmrefs_holder *h = holder_alloc();
+
+	if (!h)
+		return;
+	h->kind = kind;
+	h->since = ev->ts;
+	h->site = ev->site;
+	h->stack = stack;
+	h->seq = ev->seq;
+	h->pid = ev->pid;
+	h->tgid = ev->tgid;
+	h->kthread = ev->kthread;
+	memcpy(h->comm, ev->comm, TASK_COMM_LEN);
+	list_add(&h->node, &e->holders);
+}
+
+static void del(struct mmrefs_holder *h)
+{
+	list_del(&h->node);
+	holder_free(h);
+}
+
+static void del_match(struct mmrefs_mm *e, u8 kind, pid_t pid, bool any)
+{
+	struct mmrefs_holder *h = find(e, kind, pid);
+
+	/* a reference handed to another task: give back the oldest */
+	if (!h && any)
+		list_for_each_entry_reverse(h, &e->holders, node)
+			if (h->kind == kind)
+				break;
+	if (h && !list_entry_is_head(h, &e->holders, node))
+		del(h);
+}
+
+/*
+ * What @ev does to @e's holders.  Caller holds e->lock; @ev is numbered.
+ * Watched events name their helper (mmget, mmgrab...) and are exact;
+ * probe events of an unwatched mm record only what has a visible end.
+ */
+void mmrefs_holders_event(struct mmrefs_mm *e, const struct mmrefs_event *ev,
+			  u32 stack)
+{
+	struct mmrefs_holder *h;
+
+	lockdep_assert_held(&e->lock);
+	switch (ev->op) {
+	case MMREFS_OP_GET:
+		if (ev->cause == MMREFS_CAUSE_GET_TASK_MM ||
+		    ev->cause == MMREFS_CAUSE_MM_ACCESS)
+			add(e, MMREFS_HOLD_GET, ev, stack);
+		break;
+	case MMREFS_OP_MMGET:
+	case MMREFS_OP_MMGET_NOT_ZERO:
+		if (ev->cause != MMREFS_CAUSE_THREAD)
+			add(e, MMREFS_HOLD_GET, ev, stack);
+		break;
+	case MMREFS_OP_PUT:
+	case MMREFS_OP_MMPUT:
+		if (ev->cause == MMREFS_CAUSE_PUT ||
+		    ev->cause == MMREFS_CAUSE_ASYNC)
+			del_match(e, MMREFS_HOLD_GET, ev->pid, e->watch);
+		break;
+	case MMREFS_OP_USE:
+		h = find(e, MMREFS_HOLD_BORROWED, ev->pid);
+		if (h)
+			del(h);
+		add(e, MMREFS_HOLD_USE, ev, stack);
+		break;
+	case MMREFS_OP_UNUSE:
+		h = find(e, MMREFS_HOLD_USE, ev->pid);
+		if (h)
+			h->kind = MMREFS_HOLD_BORROWED;	/* same site, stack */
+		break;
+	case MMREFS_OP_MMGRAB:
+		if (ev->cause != MMREFS_CAUSE_USE_MM)
+			add(e, MMREFS_HOLD_GRAB, ev, stack);
+		break;
+	case MMREFS_OP_MMDROP:
+		if (ev->cause != MMREFS_CAUSE_USE_MM &&
+		    ev->cause != MMREFS_CAUSE_TEARDOWN)
+			del_match(e, MMREFS_HOLD_GRAB, ev->pid, true);
+		break;
+	case MMREFS_OP_FREE:
+		mmrefs_holders_release(e);
+		break;
+	default:
+		break;
+	}
+}
+
+/* A free, or the table letting go of @e: every record back to the pool. */
+void mmrefs_holders_release(struct mmrefs_mm *e)
+{
+	struct mmrefs_holder *h, *tmp;
+
+	list_for_each_entry_safe(h, tmp, &e->holders, node)
+		del(h);
+}
+
+/* A stack saved after the fact (watch mode) for the record of event @seq. */
+void mmrefs_holders_set_stack(struct mmrefs_mm *e, u32 seq, u32 stack)
+{
+	struct mmrefs_holder *h;
+
+	lockdep_assert_held(&e->lock);
+	list_for_each_entry(h, &e->holders, node)
+		if (h->seq == seq)
+			h->stack = stack;
+}
+
+/* Copy up to @max of @e's records (newest first); caller holds e->lock. */
+unsigned int mmrefs_holders_copy(struct mmrefs_mm *e, struct mmrefs_holder *buf,
+				 unsigned int max, unsigned int *total)
+{
+	struct mmrefs_holder *h;
+	unsigned int n = 0;
+
+	*total = 0;
+	list_for_each_entry(h, &e->holders, node) {
+		if (n < max)
+			buf[n++] = *h;
+		(*total)++;
+	}
+	return n;
+}
+
+void mmrefs_show_stack(struct seq_file *m, u32 handle, const char *indent)
+{
+	unsigned long *entries;
+	unsigned int i, nr;
+
+	if (!handle)
+		return;
+	nr = stack_depot_fetch(handle, &entries);
+	for (i = 0; i < nr; i++)
+		seq_printf(m, "%s%pS\n", indent, (void *)entries[i]);
+}
+
+int mmrefs_holders_init(void)
+{
+	pool = vzalloc(array_size(mmrefs_max_holders, sizeof(*pool)));
+	pool_used = bitmap_zalloc(mmrefs_max_holders, GFP_KERNEL);
+	if (!pool || !pool_used) {
+		vfree(pool);
+		bitmap_free(pool_used);
+		return -ENOMEM;
+	}
+	stacks_ok = !stack_depot_init();
+	return 0;
+}
+
+void mmrefs_holders_exit(void)
+{
+	vfree(pool);
+	bitmap_free(pool_used);
+}
