@@ -731,7 +731,8 @@ int mmrefs_watch_command(const char *buf)
 		err = -EINVAL;
 	}
 	mutex_unlock(&watch_mutex);
-	return err;
+	/* a number out of range is as bad as any other word */
+	return err == -ERANGE ? -EINVAL : err;
 }
 
 void mmrefs_watch_show(struct seq_file *m)

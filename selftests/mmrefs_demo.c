@@ -11,9 +11,11 @@
  *      mmget_not_zero(), the open file's mmgrab()
  *   4. the mmrefs_borrow kthread grabs the child's mm (count +1)
  *   5. the child exits while borrowed: users 0, torn down, not freed
- *   6. release: the kthread's mmdrop leaves only the observer, which
+ *   6. past leak_torndown_ms (demo-guest.sh loads mmrefs with 500), the
+ *      torn-down mm is in leaks, with the borrower's mmgrab and stack
+ *   7. release: the kthread's mmdrop leaves only the observer, which
  *      lets go: unwatch, free
- *   7. the child mm's history, new/fork to free, with every site
+ *   8. the child mm's history, new/fork to free, with every site
  *
  * Needs mmrefs.ko and mmrefs_borrow.ko loaded and debugfs mounted.
  * Exit: 0 done, 1 a step failed, 4 a module is missing.
@@ -38,6 +40,25 @@ static void show_mm(long id)
 		printf("  mms: id=%ld is not in mms (freed)\n", id);
 	else
 		printf("  mms: %s\n", line);
+	fflush(stdout);
+}
+
+/* The lines of mm @id's block in a holders-style file, as they are. */
+static void print_block(const char *path, long id)
+{
+	const char *text = mmrefs_read_file(path), *p;
+	char line[MMREFS_LINE_MAX];
+	bool in = false;
+	size_t n;
+
+	for (p = text; p && *p; p += n + (p[n] == '\n')) {
+		n = strcspn(p, "\n");
+		snprintf(line, sizeof(line), "%.*s", (int)n, p);
+		if (*line != ' ')
+			in = mmrefs_field(line, "id") == id;
+		if (in)
+			puts(line);
+	}
 	fflush(stdout);
 }
 
@@ -131,6 +152,11 @@ int main(void)
 	printf("step child exited while borrowed %s\n",
 	       "(expect state=torndown users=0 count=2: grab + observer)");
 	show_mm(child_id);
+
+	/* past the threshold: a suspect in leaks, holders and stacks named */
+	mmrefs_sleep_ms(600);
+	printf("step leaks record of mm id=%ld\n", child_id);
+	print_block(MMREFS_DIR "/leaks", child_id);
 
 	if (borrow_cmd("release all"))
 		return fail("release");

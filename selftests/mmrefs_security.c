@@ -208,6 +208,8 @@ FIXTURE(security) {
 	int waiter_fd;
 };
 
+#define LEAK_GET_MS	"/sys/module/mmrefs/parameters/leak_get_ms"
+
 FIXTURE_SETUP(security)
 {
 	const char *why = mmrefs_missing();
@@ -226,6 +228,11 @@ FIXTURE_TEARDOWN(security)
 {
 	if (!borrow_missing())
 		borrow_cmd("release all");
+	if (!mmrefs_missing()) {
+		mmrefs_write_file(MMREFS_WATCH, "clear");
+		mmrefs_write_file(MMREFS_WATCH, "stack=0");
+		mmrefs_write_file(LEAK_GET_MS, "10000");
+	}
 	mmrefs_waiter_reap(&self->waiter, &self->waiter_fd);
 	mmrefs_reset_filter();
 }
@@ -329,10 +336,20 @@ TEST_F(security, no_pointer_in_debugfs)
 {
 	struct file_list fl;
 	const char *text;
+	char cmd[32];
 	int f;
 
 	if (_metadata->skip)
 		return;
+	/*
+	 * Content for every file: the waiter watched with stacks, and a
+	 * get borrow of it that leaks reports at once.
+	 */
+	snprintf(cmd, sizeof(cmd), "pid=%d", self->waiter);
+	ASSERT_EQ(0, mmrefs_write_file(MMREFS_WATCH, cmd));
+	ASSERT_EQ(0, mmrefs_write_file(MMREFS_WATCH, "stack=1"));
+	ASSERT_EQ(0, mmrefs_write_file(LEAK_GET_MS, "0"));
+	ASSERT_EQ(0, borrow_cmd("get %d", self->waiter));
 	activity(self->waiter);
 	ASSERT_EQ(0, list_files(&fl));
 	for (f = 0; f < fl.n; f++) {
@@ -342,6 +359,9 @@ TEST_F(security, no_pointer_in_debugfs)
 		EXPECT_LT(0, lines(text)) TH_LOG("%s is empty", fl.path[f]);
 		EXPECT_EQ(0, scan_pointers(text, fl.path[f]));
 	}
+	mmrefs_write_file(LEAK_GET_MS, "10000");
+	mmrefs_write_file(MMREFS_WATCH, "stack=0");
+	mmrefs_write_file(MMREFS_WATCH, "clear");
 }
 
 TEST_F(security, no_pointer_in_trace)

@@ -158,6 +158,19 @@ static int find_op(const struct mmrefs_history *h, int from, const char *op,
 	return -1;
 }
 
+/* The events, one line each, when a test needs to show what it saw. */
+static void dump_history(struct __test_metadata *_metadata,
+			 const struct mmrefs_history *h)
+{
+	int i;
+
+	for (i = 0; i < h->nr; i++)
+		TH_LOG("seq=%ld op=%s cause=%s comm=%s users=%ld->%ld count=%ld->%ld site=%s",
+		       h->ev[i].seq, h->ev[i].op, h->ev[i].cause, h->ev[i].comm,
+		       h->ev[i].users_old, h->ev[i].users_new,
+		       h->ev[i].count_old, h->ev[i].count_new, h->ev[i].site);
+}
+
 static bool has_free(long id)
 {
 	static struct mmrefs_history h;
@@ -332,6 +345,8 @@ TEST_F(watch, threads_share_users)
 	EXPECT_STREQ("exit", h.ev[put].cause);
 	teardown = find_op(&h, put, "teardown", NULL);
 	EXPECT_GT(teardown, put);
+	if (teardown <= put)
+		dump_history(_metadata, &h);
 	/* the users' shared mm_count reference, dropped by __mmput() */
 	for (drop = teardown; drop < h.nr; drop++)
 		if (!strcmp(h.ev[drop].op, "mmdrop") &&
