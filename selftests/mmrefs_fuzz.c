@@ -183,16 +183,21 @@ struct input {
 	const char *kind;
 };
 
-/* The expected result: 0 (accepted) or -errno; either of two. */
+/* The expected result: 0 (accepted) or -errno; any of up to three. */
 struct expect {
-	int a, b;
+	int a, b, c;
 };
+
+static struct expect any_of(int a, int b, int c)
+{
+	struct expect e = { a, b, c };
+
+	return e;
+}
 
 static struct expect either(int a, int b)
 {
-	struct expect e = { a, b };
-
-	return e;
+	return any_of(a, b, b);
 }
 
 static struct expect exactly(int r)
@@ -944,10 +949,18 @@ static void fail(struct fuzzer *fz, const struct input *in, const char *fmt, ...
 static void check_result(struct fuzzer *fz, const struct input *in,
 			 struct expect e, int got)
 {
-	if (got != e.a && got != e.b)
-		fail(fz, in, "expected %s%s%s, got %s", err_name(e.a),
-		     e.a != e.b ? " or " : "", e.a != e.b ? err_name(e.b) : "",
-		     err_name(got));
+	char want[64];
+
+	if (got == e.a || got == e.b || got == e.c)
+		return;
+	snprintf(want, sizeof(want), "%s", err_name(e.a));
+	if (e.b != e.a)
+		snprintf(want + strlen(want), sizeof(want) - strlen(want),
+			 " or %s", err_name(e.b));
+	if (e.c != e.a && e.c != e.b)
+		snprintf(want + strlen(want), sizeof(want) - strlen(want),
+			 " or %s", err_name(e.c));
+	fail(fz, in, "expected %s, got %s", want, err_name(got));
 }
 
 /* ---- reading the state back ---- */
@@ -1070,7 +1083,7 @@ static void model_release(struct fuzzer *fz, pid_t pid)
 static struct expect borrow_expect(struct fuzzer *fz, const struct input *in,
 				   struct borrow_cmd *c)
 {
-	struct expect e = { -EINVAL, -EINVAL };
+	struct expect e = exactly(-EINVAL);
 	int vfs = expect_vfs(F_BORROW, in);
 
 	*c = model_borrow(in->data, in->len, fz->max_hold);
@@ -1086,25 +1099,21 @@ static struct expect borrow_expect(struct fuzzer *fz, const struct input *in,
 		e = exactly(0);
 		break;
 	case B_RELEASE:
-		if (fz->concurrent) {
-			e.a = 0;
-			e.b = -ENOENT;
-		} else {
+		if (fz->concurrent)
+			e = either(0, -ENOENT);
+		else
 			e = exactly(model_holds(fz, c->pid) ? 0 : -ENOENT);
-		}
 		break;
 	default:
 		if (fz->concurrent) {
-			e.a = 0;
-			e.b = -EBUSY;
+			e = either(0, -EBUSY);
 		} else if (fz->nb >= BORROW_MAX) {
 			e = exactly(-EBUSY);
 		} else if (has_no_mm(fz, c->pid)) {
 			e = exactly(-ESRCH);
 		} else {
 			/* a pid not ours may or may not have an mm */
-			e.a = 0;
-			e.b = is_waiter(fz, c->pid) ? 0 : -ESRCH;
+			e = either(0, is_waiter(fz, c->pid) ? 0 : -ESRCH);
 		}
 	}
 	return e;
@@ -1152,8 +1161,7 @@ static void borrow_apply(struct fuzzer *fz, int fd, const struct borrow_cmd *c)
 		if (c->hold < HOLD_STABLE_MS) {
 			/* it may expire any time: release the pid now */
 			snprintf(cmd, sizeof(cmd), "release %d", c->pid);
-			e.a = 0;
-			e.b = model_holds(fz, c->pid) ? 0 : -ENOENT;
+			e = either(0, model_holds(fz, c->pid) ? 0 : -ENOENT);
 			plain_write(fz, fd, cmd, e);
 			model_release(fz, c->pid);
 			break;
@@ -1278,7 +1286,7 @@ static void fuzz_setting_file(struct __test_metadata *_metadata,
 /* Fill the borrower to its limit, so the EBUSY path sees fuzz too. */
 static void borrow_fill(struct fuzzer *fz, int fd)
 {
-	struct expect ok = { 0, 0 };
+	struct expect ok = exactly(0);
 	struct borrow_cmd c = { .hold = HOLD_STABLE_MS * 2 };
 	char cmd[48];
 
@@ -1300,7 +1308,7 @@ static void fuzz_borrow(struct __test_metadata *_metadata, unsigned long writes,
 {
 	struct fuzzer *fz = calloc(1, sizeof(*fz));
 	struct input *in = calloc(1, sizeof(*in));
-	struct expect ok = { 0, 0 };
+	struct expect ok = exactly(0);
 	struct borrow_cmd c;
 	struct expect e;
 	int fd, got;
