@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Hostile input for every writable debugfs file: mmrefs' filter and
- * enable, and the borrower's control. Malformed, oversized, binary (NUL
+ * Hostile input for every writable debugfs file: mmrefs' filter, enable
+ * and watch, and the borrower's control. Malformed, oversized, binary (NUL
  * bytes included), partial (a prefix of a command), offset (pwrite, or a
  * seek first), bad-buffer and valid writes, then the same from several
  * threads and processes at once while others read every file.
@@ -9,12 +9,22 @@
  * A model of each file's parser (the interface spec in README.md and the
  * borrower's header comment) predicts every write's result: EINVAL for
  * anything that is not a command, EFAULT for a buffer the kernel cannot
- * read, ESPIPE for pwrite (every file is a seq_file), and for the
- * borrower ENOENT (release of a pid it does not hold), ESRCH (no mm) and
- * EBUSY (32 borrows). A write is accepted only if it is a valid command,
- * and whole. After each write of the single-writer tests the file is read
- * back: a rejected write leaves the state unchanged, an accepted one sets
- * what it says.
+ * read, ESPIPE for pwrite (every file is a seq_file), for the borrower
+ * ENOENT (release of a pid it does not hold), ESRCH (no mm) and EBUSY (32
+ * borrows), and for watch ESRCH (no such task, no mm, or -pid=N of no
+ * watch), EEXIST (that mm is already watched) and ENOSPC (every slot in
+ * use). A write is accepted only if it is a valid command, and whole.
+ * After each write of the single-writer tests the file is read back: a
+ * rejected write leaves the state unchanged, an accepted one sets what it
+ * says.
+ *
+ * watch arms hardware watchpoints on the mm of the pid it is given, so the
+ * fuzzer arms only mms it owns: its waiters, and a process of two tasks
+ * (leader and thread share one mm: EEXIST through the other pid, and
+ * -pid=N must name the pid the watch was armed with). Any other pid a
+ * mutation makes is checked in /proc first: no such task or a kernel
+ * thread is ESRCH; a user task (init, the fuzzer itself: busy mms that
+ * would trap on every context switch) is never written.
  *
  * The PRNG is seeded from MMREFS_FUZZ_SEED (default below) and each test
  * derives its own stream from it, so any failure replays with the seed it
@@ -32,6 +42,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 
 #include "kselftest_harness.h"
@@ -53,6 +64,7 @@
 #define FILTER_WRITES		36000
 #define ENABLE_WRITES		32000
 #define BORROW_WRITES		32000
+#define WATCH_WRITES		16000
 #define CONC_WRITES		1500
 #define CONC_THREADS_PER_FILE	2
 #define CONC_PROCS		2
@@ -65,6 +77,9 @@
 #define ENABLE_SIZE		8	/* enable_write() */
 #define BORROW_SIZE		64	/* BORROW_CMD_MAX */
 #define BORROW_MAX		32
+#define WATCH_SIZE		32	/* watch_write() */
+#define WATCH_WORD		24	/* mmrefs_watch_command() */
+#define WATCH_SLOTS_MAX		4	/* HBP_NUM: one register per mm at most */
 #define COMM_MAX		15	/* TASK_COMM_LEN - 1 */
 
 /* A hold this long outlives any test; shorter ones are released at once. */
@@ -79,22 +94,28 @@
 #define NR_WAITERS		4
 #define MAX_LOGGED		20
 #define KERNEL_ADDR		0xffffffff81000000UL
+#define PF_KTHREAD		0x00200000	/* /proc/PID/stat flags */
 
-enum fuzz_file { F_FILTER, F_ENABLE, F_BORROW, NR_FILES };
+/* The pids the watch model knows an mm of: the waiters and a twin's two. */
+#define NR_KNOWN		(NR_WAITERS + 2)
+
+enum fuzz_file { F_FILTER, F_ENABLE, F_BORROW, F_WATCH, NR_FILES };
 
 static const char * const file_path[NR_FILES] = {
 	[F_FILTER] = MMREFS_FILTER,
 	[F_ENABLE] = MMREFS_ENABLE,
 	[F_BORROW] = BORROW_CONTROL,
+	[F_WATCH] = MMREFS_WATCH,
 };
 
 static const char * const file_name[NR_FILES] = {
 	[F_FILTER] = "filter", [F_ENABLE] = "enable", [F_BORROW] = "control",
+	[F_WATCH] = "watch",
 };
 
 static const size_t file_limit[NR_FILES] = {
 	[F_FILTER] = FILTER_SIZE, [F_ENABLE] = ENABLE_SIZE,
-	[F_BORROW] = BORROW_SIZE,
+	[F_BORROW] = BORROW_SIZE, [F_WATCH] = WATCH_SIZE,
 };
 
 /* How the bytes reach the kernel. */
@@ -116,6 +137,7 @@ static const char * const delivery_name[] = {
 struct fuzz_totals {
 	unsigned long writes[NR_FILES];
 	unsigned long accepted, einval, efault, espipe, enoent, esrch, ebusy;
+	unsigned long eexist, enospc;
 	unsigned long reads;
 };
 
@@ -183,16 +205,21 @@ struct input {
 	const char *kind;
 };
 
-/* The expected result: 0 (accepted) or -errno; either of two. */
+/* The expected result: 0 (accepted) or -errno; any of up to three. */
 struct expect {
-	int a, b;
+	int a, b, c;
 };
+
+static struct expect any_of(int a, int b, int c)
+{
+	struct expect e = { a, b, c };
+
+	return e;
+}
 
 static struct expect either(int a, int b)
 {
-	struct expect e = { a, b };
-
-	return e;
+	return any_of(a, b, b);
 }
 
 static struct expect exactly(int r)
@@ -220,26 +247,35 @@ struct fuzzer {
 	pid_t b_pid[64];
 	char b_mode[64][8];
 	double b_born[64];
+	/* watch model: known pids and their mms, then each slot's pid */
+	pid_t known[NR_KNOWN];
+	int known_mm[NR_KNOWN];
+	int nknown;
+	pid_t dead;			/* a reaped child: no such task */
+	int w_slots, w_stack;
+	pid_t w_pid[WATCH_SLOTS_MAX];	/* 0: free */
+	int w_mm[WATCH_SLOTS_MAX];
 };
 
 /*
- * kstrtoull(s, 10) over the whole string: an optional '+', decimal
- * digits, one optional trailing newline. Overflow is an error.
+ * _kstrtoull(s, 10) over the whole string (lib/kstrtox.c): decimal
+ * digits, one optional trailing newline. Overflow is -ERANGE, and is
+ * found before the end of the string is looked at.
  */
-static int k_strtoull(const char *s, unsigned long long *res)
+static int k_parse_ull(const char *s, unsigned long long *res)
 {
 	unsigned long long v = 0;
 	const char *p;
 	bool over = false;
 
-	if (*s == '+')
-		s++;
 	for (p = s; *p >= '0' && *p <= '9'; p++) {
 		if (v > (ULLONG_MAX - (*p - '0')) / 10)
 			over = true;
 		v = v * 10 + (*p - '0');
 	}
-	if (p == s || over)
+	if (over)
+		return -ERANGE;
+	if (p == s)
 		return -EINVAL;
 	if (*p == '\n')
 		p++;
@@ -247,6 +283,47 @@ static int k_strtoull(const char *s, unsigned long long *res)
 		return -EINVAL;
 	*res = v;
 	return 0;
+}
+
+/* kstrtoull(s, 10): an optional '+', then the above. */
+static int k_strtoull(const char *s, unsigned long long *res)
+{
+	return k_parse_ull(*s == '+' ? s + 1 : s, res);
+}
+
+/* kstrtouint(s, 10): -ERANGE above UINT_MAX. */
+static int k_strtouint(const char *s, unsigned int *res)
+{
+	unsigned long long v;
+	int err = k_strtoull(s, &v);
+
+	if (!err && v > UINT_MAX)
+		err = -ERANGE;
+	if (!err)
+		*res = v;
+	return err;
+}
+
+/* kstrtoint(s, 10): kstrtoll()'s '-' or '+', -ERANGE outside int. */
+static int k_strtoint(const char *s, int *res)
+{
+	unsigned long long v;
+	int err;
+
+	if (*s == '-') {
+		err = k_parse_ull(s + 1, &v);
+		if (!err && v > (unsigned long long)INT_MAX + 1)
+			err = -ERANGE;
+		if (!err)
+			*res = -(long long)v;
+		return err;
+	}
+	err = k_strtoull(s, &v);
+	if (!err && v > INT_MAX)
+		err = -ERANGE;
+	if (!err)
+		*res = v;
+	return err;
 }
 
 /* kstrtoint() that must give 1..INT_MAX (a pid, a tgid). */
@@ -366,6 +443,52 @@ static struct borrow_cmd model_borrow(const char *in, size_t len,
 	return c;
 }
 
+enum watch_kind { W_BAD, W_CLEAR, W_STACK, W_ARM, W_DISARM };
+
+struct watch_cmd {
+	enum watch_kind kind;
+	int pid;
+	unsigned int stack;
+};
+
+/*
+ * The watch file's syntax (copy_command(), mmrefs_watch_command()): one
+ * word of at most 23 bytes and an optional newline, in a write of at most
+ * 31 bytes. The numbers are kstrtoint()'s and kstrtouint()'s; a number
+ * out of their range is no command either, so README's EINVAL (not
+ * their -ERANGE) is the answer.
+ */
+static struct watch_cmd model_watch(const char *in, size_t len)
+{
+	struct watch_cmd c = { .kind = W_BAD };
+	char s[WATCH_SIZE], word[WATCH_WORD];
+	int err;
+	size_t l;
+
+	if (!len || len >= WATCH_SIZE || memchr(in, '\0', len))
+		return c;
+	memcpy(s, in, len);
+	s[len] = '\0';
+	l = strcspn(s, "\n");
+	if (!l || l >= WATCH_WORD || s[l + (s[l] == '\n')])
+		return c;
+	memcpy(word, s, l);
+	word[l] = '\0';
+
+	if (!strcmp(word, "clear")) {
+		c.kind = W_CLEAR;
+	} else if (!strncmp(word, "stack=", 6)) {
+		err = k_strtouint(word + 6, &c.stack);
+		if (!err && c.stack <= 1)
+			c.kind = W_STACK;
+	} else if (!strncmp(word, "-pid=", 5) || !strncmp(word, "pid=", 4)) {
+		err = k_strtoint(strchr(word, '=') + 1, &c.pid);
+		if (!err && c.pid > 0)
+			c.kind = word[0] == '-' ? W_DISARM : W_ARM;
+	}
+	return c;
+}
+
 static bool is_waiter(const struct fuzzer *fz, pid_t pid)
 {
 	int i;
@@ -380,6 +503,42 @@ static bool is_waiter(const struct fuzzer *fz, pid_t pid)
 static bool has_no_mm(const struct fuzzer *fz, pid_t pid)
 {
 	return pid == 2 || pid > fz->pid_max;
+}
+
+/* Which of the mms the watch model knows pid has, or -1. */
+static int known_mm(const struct fuzzer *fz, pid_t pid)
+{
+	int i;
+
+	for (i = 0; i < fz->nknown; i++)
+		if (fz->known[i] == pid)
+			return fz->known_mm[i];
+	return -1;
+}
+
+static ssize_t read_path(const char *path, char *buf, size_t size);
+
+/*
+ * A task the fuzzer does not own, as pid=N would find it: -ESRCH if there
+ * is none or it is a kernel thread (no mm), 1 if it is a user task (or
+ * the answer is not clear), which no write may arm.
+ */
+static int foreign_task(pid_t pid)
+{
+	char path[40], buf[512], *p;
+	unsigned long flags;
+	ssize_t n;
+
+	/* a thread's tid has no /proc entry in the list, but opens */
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	n = read_path(path, buf, sizeof(buf));
+	if (n == -ENOENT || n == -ESRCH)
+		return -ESRCH;
+	p = n > 0 ? strrchr(buf, ')') : NULL;
+	/* state ppid pgrp session tty_nr tpgid flags */
+	if (!p || sscanf(p + 1, " %*c %*d %*d %*d %*d %*d %lu", &flags) != 1)
+		return 1;
+	return flags & PF_KTHREAD ? -ESRCH : 1;
 }
 
 /* ---- generator ---- */
@@ -400,6 +559,14 @@ static const char * const borrow_tokens[] = {
 	"grab", "get", "release", "all", "GRAB", "steal", "0", "-1", "+", "2",
 	"4194305", "2147483648", "60000", "60001", "1", "99999999999", " ",
 	"\t", "\n", "  ", "", "release all", "+0",
+};
+
+static const char * const watch_tokens[] = {
+	"pid=", "-pid=", "pid", "--pid=", "PID=", "clear", "CLEAR", "stack=",
+	"stack", "=", "-", "+", "0", "1", "2", "-1", "+1", "007", "2147483647",
+	"2147483648", "-2147483648", "4294967295", "4294967296",
+	"99999999999999999999", "0x10", " ", "\t", "\n", "\r", "", "pid=2",
+	"stack=1", "clear\n",
 };
 
 static void append(struct input *in, const void *p, size_t n)
@@ -545,12 +712,72 @@ static void valid_borrow(struct fuzzer *fz, struct input *in)
 		append_str(in, "\n");
 }
 
+static pid_t some_known(struct fuzzer *fz)
+{
+	return fz->known[below(&fz->rng, fz->nknown)];
+}
+
+/* A pid with no task, or a task with no mm: ESRCH for pid=N. */
+static pid_t some_gone(struct fuzzer *fz)
+{
+	unsigned int r = below(&fz->rng, 3);
+
+	if (r == 0)
+		return 2;
+	if (r == 1 && fz->dead)
+		return fz->dead;
+	return fz->pid_max + 1 + below(&fz->rng, 1000);
+}
+
+static void valid_watch(struct fuzzer *fz, struct input *in)
+{
+	static const char * const stacks[] = {
+		"stack=0", "stack=1", "stack=+1", "stack=00", "stack=0001",
+	};
+	/* not a pid nor a stack=: zero, negative, out of (unsigned) int */
+	static const char * const nonpids[] = {
+		"0", "+0", "-0", "-1", "-4242", "2147483648", "-2147483649",
+		"4294967296", "+9223372036854775808", "-9223372036854775808",
+		"18446744073709551616",
+	};
+	static const char * const cmds[] = { "pid=", "-pid=", "stack=" };
+	unsigned int r = below(&fz->rng, 21), i;
+	pid_t pid;
+
+	if (r < 2) {
+		append_str(in, "clear");
+	} else if (r < 4) {
+		append_str(in, stacks[below(&fz->rng, ARRAY_SIZE(stacks))]);
+	} else if (r < 11) {
+		append_str(in, "pid=");
+		append_pid(fz, in, some_known(fz));
+	} else if (r < 17) {
+		/* mostly an armed pid, so that disarming wins often */
+		pid = some_known(fz);
+		i = below(&fz->rng, WATCH_SLOTS_MAX);
+		if (!fz->concurrent && (int)i < fz->w_slots && fz->w_pid[i])
+			pid = fz->w_pid[i];
+		append_str(in, "-pid=");
+		append_pid(fz, in, pid);
+	} else if (r < 20) {
+		append_str(in, r < 19 ? "pid=" : "-pid=");
+		append_pid(fz, in, some_gone(fz));
+	} else {
+		append_str(in, cmds[below(&fz->rng, ARRAY_SIZE(cmds))]);
+		append_str(in, nonpids[below(&fz->rng, ARRAY_SIZE(nonpids))]);
+	}
+	if (below(&fz->rng, 3) == 0)
+		append_str(in, "\n");
+}
+
 static void valid_cmd(struct fuzzer *fz, struct input *in)
 {
 	if (fz->file == F_FILTER)
 		valid_filter(fz, in);
 	else if (fz->file == F_ENABLE)
 		valid_enable(fz, in);
+	else if (fz->file == F_WATCH)
+		valid_watch(fz, in);
 	else
 		valid_borrow(fz, in);
 }
@@ -620,6 +847,9 @@ static void token_soup(struct fuzzer *fz, struct input *in)
 	} else if (fz->file == F_ENABLE) {
 		toks = enable_tokens;
 		nt = ARRAY_SIZE(enable_tokens);
+	} else if (fz->file == F_WATCH) {
+		toks = watch_tokens;
+		nt = ARRAY_SIZE(watch_tokens);
 	} else {
 		toks = borrow_tokens;
 		nt = ARRAY_SIZE(borrow_tokens);
@@ -631,7 +861,8 @@ static void token_soup(struct fuzzer *fz, struct input *in)
 			append(in, "", 1);	/* a NUL byte */
 			break;
 		case 1:
-			append_pid(fz, in, some_waiter(fz));
+			append_pid(fz, in, fz->file == F_WATCH ? some_known(fz) :
+				   some_waiter(fz));
 			break;
 		default:
 			append_str(in, toks[below(&fz->rng, nt)]);
@@ -645,7 +876,7 @@ static void token_soup(struct fuzzer *fz, struct input *in)
 static void boundary(struct fuzzer *fz, struct input *in)
 {
 	size_t target, limit = file_limit[fz->file];
-	char c;
+	char c, num[16];
 
 	target = limit - 3 + below(&fz->rng, 6);
 	switch (fz->file) {
@@ -675,6 +906,33 @@ static void boundary(struct fuzzer *fz, struct input *in)
 		while (in->len + 1 < target)
 			append_str(in, "0");
 		append_str(in, below(&fz->rng, 2) ? "1" : "1\n");
+		break;
+	case F_WATCH:
+		switch (below(&fz->rng, 3)) {
+		case 0:
+			/* leading zeros: the word is at most 23 bytes */
+			append_str(in, below(&fz->rng, 2) ? "pid=" : "-pid=");
+			snprintf(num, sizeof(num), "%d", some_known(fz));
+			target = WATCH_WORD - 3 + below(&fz->rng, 6);
+			while (in->len + strlen(num) < target)
+				append_str(in, "0");
+			append_str(in, num);
+			break;
+		case 1:
+			append_str(in, "stack=");
+			target = WATCH_WORD - 3 + below(&fz->rng, 6);
+			while (in->len + 1 < target)
+				append_str(in, "0");
+			append_str(in, below(&fz->rng, 2) ? "1" : "0");
+			break;
+		default:
+			/* the write's 31 bytes: one newline is all it may add */
+			valid_watch(fz, in);
+			while (in->len < target)
+				append_str(in, "\n");
+		}
+		if (below(&fz->rng, 2))
+			append_str(in, "\n");
 		break;
 	default:
 		valid_borrow(fz, in);
@@ -856,6 +1114,9 @@ static const char *err_name(int err)
 	case ENOENT: return "ENOENT";
 	case ESRCH: return "ESRCH";
 	case EBUSY: return "EBUSY";
+	case EEXIST: return "EEXIST";
+	case ENOSPC: return "ENOSPC";
+	case ERANGE: return "ERANGE";
 	case EIO: return "short write";
 	}
 	snprintf(buf, sizeof(buf), "errno %d", -err);
@@ -892,6 +1153,12 @@ static void tally(struct fuzzer *fz, int got)
 		break;
 	case EBUSY:
 		c = &totals->ebusy;
+		break;
+	case EEXIST:
+		c = &totals->eexist;
+		break;
+	case ENOSPC:
+		c = &totals->enospc;
 		break;
 	}
 	if (c)
@@ -944,10 +1211,18 @@ static void fail(struct fuzzer *fz, const struct input *in, const char *fmt, ...
 static void check_result(struct fuzzer *fz, const struct input *in,
 			 struct expect e, int got)
 {
-	if (got != e.a && got != e.b)
-		fail(fz, in, "expected %s%s%s, got %s", err_name(e.a),
-		     e.a != e.b ? " or " : "", e.a != e.b ? err_name(e.b) : "",
-		     err_name(got));
+	char want[64];
+
+	if (got == e.a || got == e.b || got == e.c)
+		return;
+	snprintf(want, sizeof(want), "%s", err_name(e.a));
+	if (e.b != e.a)
+		snprintf(want + strlen(want), sizeof(want) - strlen(want),
+			 " or %s", err_name(e.b));
+	if (e.c != e.a && e.c != e.b)
+		snprintf(want + strlen(want), sizeof(want) - strlen(want),
+			 " or %s", err_name(e.c));
+	fail(fz, in, "expected %s, got %s", want, err_name(got));
 }
 
 /* ---- reading the state back ---- */
@@ -1070,7 +1345,7 @@ static void model_release(struct fuzzer *fz, pid_t pid)
 static struct expect borrow_expect(struct fuzzer *fz, const struct input *in,
 				   struct borrow_cmd *c)
 {
-	struct expect e = { -EINVAL, -EINVAL };
+	struct expect e = exactly(-EINVAL);
 	int vfs = expect_vfs(F_BORROW, in);
 
 	*c = model_borrow(in->data, in->len, fz->max_hold);
@@ -1086,25 +1361,21 @@ static struct expect borrow_expect(struct fuzzer *fz, const struct input *in,
 		e = exactly(0);
 		break;
 	case B_RELEASE:
-		if (fz->concurrent) {
-			e.a = 0;
-			e.b = -ENOENT;
-		} else {
+		if (fz->concurrent)
+			e = either(0, -ENOENT);
+		else
 			e = exactly(model_holds(fz, c->pid) ? 0 : -ENOENT);
-		}
 		break;
 	default:
 		if (fz->concurrent) {
-			e.a = 0;
-			e.b = -EBUSY;
+			e = either(0, -EBUSY);
 		} else if (fz->nb >= BORROW_MAX) {
 			e = exactly(-EBUSY);
 		} else if (has_no_mm(fz, c->pid)) {
 			e = exactly(-ESRCH);
 		} else {
 			/* a pid not ours may or may not have an mm */
-			e.a = 0;
-			e.b = is_waiter(fz, c->pid) ? 0 : -ESRCH;
+			e = either(0, is_waiter(fz, c->pid) ? 0 : -ESRCH);
 		}
 	}
 	return e;
@@ -1152,8 +1423,7 @@ static void borrow_apply(struct fuzzer *fz, int fd, const struct borrow_cmd *c)
 		if (c->hold < HOLD_STABLE_MS) {
 			/* it may expire any time: release the pid now */
 			snprintf(cmd, sizeof(cmd), "release %d", c->pid);
-			e.a = 0;
-			e.b = model_holds(fz, c->pid) ? 0 : -ENOENT;
+			e = either(0, model_holds(fz, c->pid) ? 0 : -ENOENT);
 			plain_write(fz, fd, cmd, e);
 			model_release(fz, c->pid);
 			break;
@@ -1169,17 +1439,203 @@ static void borrow_apply(struct fuzzer *fz, int fd, const struct borrow_cmd *c)
 	}
 }
 
+/* ---- the watch model ---- */
+
+/*
+ * The expected result of a write to watch and the command it is (c->kind
+ * W_BAD if it changes nothing). false: the write must not be made, as it
+ * would arm a task the fuzzer does not own (see the header comment).
+ * Concurrent writers arm only waiters, and accept whatever the others'
+ * writes may have left.
+ */
+static bool watch_expect(struct fuzzer *fz, const struct input *in,
+			 struct watch_cmd *c, struct expect *e)
+{
+	int vfs = expect_vfs(F_WATCH, in), mm, i, nfree = 0;
+	bool watched = false, armed = false;
+
+	*c = model_watch(in->data, in->len);
+	if (vfs != 1) {
+		c->kind = W_BAD;
+		*e = exactly(vfs);
+		return true;
+	}
+	switch (c->kind) {
+	case W_BAD:
+		/* README: anything else gets EINVAL (ERANGE included) */
+		*e = exactly(-EINVAL);
+		return true;
+	case W_CLEAR:
+	case W_STACK:
+		*e = exactly(0);
+		return true;
+	case W_DISARM:
+		for (i = 0; i < fz->w_slots; i++)
+			armed |= fz->w_pid[i] == c->pid;
+		if (fz->concurrent)
+			*e = is_waiter(fz, c->pid) ? either(0, -ESRCH) :
+			     exactly(-ESRCH);
+		else
+			*e = exactly(armed ? 0 : -ESRCH);
+		return true;
+	default:
+		break;
+	}
+	mm = known_mm(fz, c->pid);
+	if (mm < 0) {
+		/* threads come and go in the concurrent test: no /proc check */
+		if (!has_no_mm(fz, c->pid) &&
+		    (fz->concurrent || foreign_task(c->pid) != -ESRCH))
+			return false;
+		*e = exactly(-ESRCH);
+		return true;
+	}
+	if (fz->concurrent) {
+		*e = any_of(0, -EEXIST, -ENOSPC);
+		return true;
+	}
+	for (i = 0; i < fz->w_slots; i++) {
+		watched |= fz->w_pid[i] && fz->w_mm[i] == mm;
+		nfree += !fz->w_pid[i];
+	}
+	*e = exactly(watched ? -EEXIST : nfree ? 0 : -ENOSPC);
+	return true;
+}
+
+/* The model's watch state after the accepted command c. */
+static void watch_apply(struct fuzzer *fz, const struct watch_cmd *c)
+{
+	int i;
+
+	switch (c->kind) {
+	case W_CLEAR:
+		memset(fz->w_pid, 0, sizeof(fz->w_pid));
+		break;
+	case W_STACK:
+		fz->w_stack = c->stack;
+		break;
+	case W_DISARM:
+		for (i = 0; i < fz->w_slots; i++)
+			if (fz->w_pid[i] == c->pid)
+				fz->w_pid[i] = 0;
+		break;
+	case W_ARM:
+		/* watch_arm() takes the first free slot */
+		for (i = 0; i < fz->w_slots && fz->w_pid[i]; i++)
+			;
+		if (i < fz->w_slots) {
+			fz->w_pid[i] = c->pid;
+			fz->w_mm[i] = known_mm(fz, c->pid);
+		}
+		break;
+	default:
+		break;
+	}
+}
+
+/* The watch file, parsed: its stack and each slot's pid (0: free). */
+struct watch_state {
+	int slots, nfree, stack;
+	pid_t pid[WATCH_SLOTS_MAX];
+};
+
+/*
+ * The whole text of the watch file, or false: a header line, then one
+ * line per slot, in order, free or armed by a live user task (users at
+ * least 1, count at least the users' 1 and the observer's).
+ */
+static bool watch_parse(const char *text, struct watch_state *ws)
+{
+	unsigned long long ms;
+	int i, n, nfree = 0, users, cnt, obs;
+	unsigned int slot;
+	char state[8];
+	const char *s = text;
+
+	memset(ws, 0, sizeof(*ws));
+	n = 0;
+	if (sscanf(s,
+		   "slots=%d free=%d registers_per_mm=%*u layout=%*s mm_users_offset=%*u mm_count_offset=%*u stack=%d%n",
+		   &ws->slots, &ws->nfree, &ws->stack, &n) != 3 || !n ||
+	    ws->slots < 1 || ws->slots > WATCH_SLOTS_MAX ||
+	    (ws->stack != 0 && ws->stack != 1))
+		return false;
+	s += n;
+	if (*s++ != '\n')
+		return false;
+	for (i = 0; i < ws->slots; i++) {
+		n = 0;
+		if (sscanf(s, "slot=%u state=%7s%n", &slot, state, &n) != 2 ||
+		    !n || slot != (unsigned int)i)
+			return false;
+		if (!strcmp(state, "free")) {
+			nfree++;
+		} else {
+			n = 0;
+			if (strcmp(state, "armed") ||
+			    sscanf(s,
+				   "slot=%*u state=armed pid=%d users=%d count=%d observer=%d armed_ms=%llu%n",
+				   &ws->pid[i], &users, &cnt, &obs, &ms, &n) != 5 ||
+			    !n || ws->pid[i] <= 0 || users < 1 || cnt < 2 ||
+			    obs != 1)
+				return false;
+		}
+		s += n;
+		if (*s++ != '\n')
+			return false;
+	}
+	return !*s && nfree == ws->nfree;
+}
+
+/* Read watch back: it must show exactly the model's state. */
+static void check_watch(struct fuzzer *fz, int rfd, const struct input *in)
+{
+	static char text[1024];
+	struct watch_state ws;
+	int i;
+
+	if (pread_all(rfd, text, sizeof(text)) < 0) {
+		fail(fz, in, "cannot read %s", MMREFS_WATCH);
+		return;
+	}
+	if (!watch_parse(text, &ws) || ws.slots != fz->w_slots) {
+		fail(fz, in, "malformed watch file \"%s\"",
+		     quote(text, strlen(text)));
+		return;
+	}
+	for (i = 0; i < ws.slots && ws.pid[i] == fz->w_pid[i]; i++)
+		;
+	if (i < ws.slots || ws.stack != fz->w_stack) {
+		fail(fz, in, "watch shows \"%s\", model stack=%d slot %d pid=%d",
+		     quote(text, strlen(text)), fz->w_stack, i,
+		     i < ws.slots ? fz->w_pid[i] : 0);
+		/* report each divergence once */
+		for (i = 0; i < ws.slots; i++) {
+			fz->w_pid[i] = ws.pid[i];
+			fz->w_mm[i] = known_mm(fz, ws.pid[i]);
+		}
+		fz->w_stack = ws.stack;
+	}
+}
+
 /* ---- the fuzzers ---- */
 
 static int fuzzer_init(struct fuzzer *fz, enum fuzz_file file,
 		       unsigned long long stream, const pid_t *waiters)
 {
 	char s[32], *p;
+	int i;
 
 	memset(fz, 0, sizeof(*fz));
 	rng_init(&fz->rng, stream);
 	fz->file = file;
 	fz->waiters = waiters;
+	/* every waiter is a process of its own: an mm each */
+	for (i = 0; i < NR_WAITERS; i++) {
+		fz->known[i] = waiters[i];
+		fz->known_mm[i] = i;
+	}
+	fz->nknown = NR_WAITERS;
 	/* a small read: /proc/sys refuses reads larger than kmalloc can do */
 	fz->pid_max = 4194304;		/* PID_MAX_LIMIT */
 	if (read_path("/proc/sys/kernel/pid_max", s, sizeof(s)) > 0)
@@ -1278,7 +1734,7 @@ static void fuzz_setting_file(struct __test_metadata *_metadata,
 /* Fill the borrower to its limit, so the EBUSY path sees fuzz too. */
 static void borrow_fill(struct fuzzer *fz, int fd)
 {
-	struct expect ok = { 0, 0 };
+	struct expect ok = exactly(0);
 	struct borrow_cmd c = { .hold = HOLD_STABLE_MS * 2 };
 	char cmd[48];
 
@@ -1300,7 +1756,7 @@ static void fuzz_borrow(struct __test_metadata *_metadata, unsigned long writes,
 {
 	struct fuzzer *fz = calloc(1, sizeof(*fz));
 	struct input *in = calloc(1, sizeof(*in));
-	struct expect ok = { 0, 0 };
+	struct expect ok = exactly(0);
 	struct borrow_cmd c;
 	struct expect e;
 	int fd, got;
@@ -1352,6 +1808,171 @@ static void fuzz_borrow(struct __test_metadata *_metadata, unsigned long writes,
 	free(fz);
 }
 
+/* The twin's thread: says its tid, then blocks like its leader. */
+static void *twin_thread(void *arg)
+{
+	const int *fd = arg;	/* release (read end), report (write end) */
+	pid_t tid = gettid();
+	char c;
+
+	if (write(fd[1], &tid, sizeof(tid)) != sizeof(tid))
+		_exit(1);
+	while (read(fd[0], &c, 1) < 0 && errno == EINTR)
+		;
+	return NULL;
+}
+
+/*
+ * A process of two tasks, which share one mm: its leader and a thread,
+ * both blocked until *release_fd is closed (mmrefs_waiter_exit() reaps
+ * it). The leader's pid, or -1; *thread is the thread's tid.
+ */
+static pid_t spawn_twin(pid_t *thread, int *release_fd)
+{
+	int rel[2], rep[2], fd[2];
+	pthread_t t;
+	pid_t pid;
+	char c;
+
+	if (pipe2(rel, O_CLOEXEC))
+		return -1;
+	if (pipe2(rep, O_CLOEXEC)) {
+		close(rel[0]);
+		close(rel[1]);
+		return -1;
+	}
+	pid = fork();
+	if (!pid) {
+		close(rel[1]);
+		close(rep[0]);
+		prctl(PR_SET_NAME, "mmr_fuzz");
+		fd[0] = rel[0];
+		fd[1] = rep[1];
+		if (pthread_create(&t, NULL, twin_thread, fd))
+			_exit(1);
+		while (read(rel[0], &c, 1) < 0 && errno == EINTR)
+			;
+		_exit(0);
+	}
+	close(rel[0]);
+	close(rep[1]);
+	if (pid > 0 && read(rep[0], thread, sizeof(*thread)) != sizeof(*thread)) {
+		close(rel[1]);
+		waitpid(pid, NULL, 0);
+		pid = -1;
+	}
+	close(rep[0]);
+	if (pid < 0)
+		close(rel[1]);
+	else
+		*release_fd = rel[1];
+	return pid;
+}
+
+/*
+ * watch: single writer, every result predicted by the model of the slots,
+ * the file read back after each write. Also the pids of a twin (two tasks,
+ * one mm) and of a child already reaped.
+ */
+static void fuzz_watch(struct __test_metadata *_metadata, unsigned long writes,
+		       const pid_t *waiters)
+{
+	static const char * const res_name[] = {
+		"accepted", "EINVAL", "EFAULT", "ESPIPE", "ESRCH", "EEXIST",
+		"ENOSPC", "other",
+	};
+	static const int res_err[] = {
+		0, EINVAL, EFAULT, ESPIPE, ESRCH, EEXIST, ENOSPC,
+	};
+	unsigned long res[ARRAY_SIZE(res_name)] = { 0 }, kinds[W_DISARM + 1] = { 0 };
+	struct fuzzer *fz = calloc(1, sizeof(*fz));
+	struct input *in = calloc(1, sizeof(*in));
+	struct expect ok = exactly(0);
+	char line[200], text[1024];
+	struct watch_state ws;
+	struct watch_cmd c;
+	struct expect e;
+	int wfd, rfd, got, tries, twin_fd = -1, len = 0;
+	unsigned int k;
+	pid_t twin, thread = 0;
+	double t0 = now_s();
+	unsigned long i;
+
+	ASSERT_NE(NULL, fz);
+	ASSERT_NE(NULL, in);
+	ASSERT_EQ(0, fuzzer_init(fz, F_WATCH, F_WATCH + 1, waiters));
+	twin = spawn_twin(&thread, &twin_fd);
+	ASSERT_LT(0, twin);
+	fz->known[fz->nknown] = twin;
+	fz->known_mm[fz->nknown++] = NR_WAITERS;
+	fz->known[fz->nknown] = thread;
+	fz->known_mm[fz->nknown++] = NR_WAITERS;
+	fz->dead = fork();
+	if (!fz->dead)
+		_exit(0);
+	ASSERT_LT(0, fz->dead);
+	ASSERT_EQ(fz->dead, waitpid(fz->dead, NULL, 0));
+
+	wfd = open(MMREFS_WATCH, O_WRONLY | O_CLOEXEC);
+	rfd = open(MMREFS_WATCH, O_RDONLY | O_CLOEXEC);
+	ASSERT_LE(0, wfd);
+	ASSERT_LE(0, rfd);
+	ASSERT_EQ(0, plain_write(fz, wfd, "clear", ok));
+	ASSERT_EQ(0, plain_write(fz, wfd, "stack=0", ok));
+	ASSERT_LT(0, pread_all(rfd, text, sizeof(text)));
+	ASSERT_TRUE(watch_parse(text, &ws)) TH_LOG("watch: \"%s\"", text);
+	/* two mms on x86 (four registers, two per mm); room for the model */
+	ASSERT_LE(2, ws.slots);
+	fz->w_slots = ws.slots;
+
+	for (i = 0; i < writes; i++) {
+		tries = 0;
+		do {
+			gen_content(fz, in);
+			gen_delivery(fz, in);
+		} while (!watch_expect(fz, in, &c, &e) && ++tries < 20);
+		if (tries == 20) {
+			in->len = 0;
+			in->how = D_WRITE;
+			watch_expect(fz, in, &c, &e);
+		}
+		one_write(fz, wfd, in, e, &got);
+		for (k = 0; k < ARRAY_SIZE(res_err) && got != -res_err[k]; k++)
+			;
+		res[k]++;
+		if (!got) {
+			kinds[c.kind]++;
+			watch_apply(fz, &c);
+		}
+		check_watch(fz, rfd, in);
+	}
+	plain_write(fz, wfd, "clear", ok);
+	plain_write(fz, wfd, "stack=0", ok);
+	memset(fz->w_pid, 0, sizeof(fz->w_pid));
+	fz->w_stack = 0;
+	check_watch(fz, rfd, NULL);
+
+	for (k = 0; k < ARRAY_SIZE(res_name); k++)
+		len += snprintf(line + len, sizeof(line) - len, "%s%s %lu",
+				k ? ", " : "", res_name[k], res[k]);
+	note("watch: %lu writes, %lu accepted, seed 0x%llx, %.1f s\n",
+	     fz->writes, fz->accepted, fuzz_seed(), now_s() - t0);
+	note("watch: fuzzed %s\n", line);
+	note("watch: accepted pid= %lu, -pid= %lu, clear %lu, stack= %lu\n",
+	     kinds[W_ARM], kinds[W_DISARM], kinds[W_CLEAR], kinds[W_STACK]);
+	EXPECT_EQ(0, fz->failures);
+	/* every kind of answer was seen */
+	for (k = 0; k + 1 < ARRAY_SIZE(res); k++)
+		EXPECT_LT(0, res[k]) TH_LOG("no %s", res_name[k]);
+	EXPECT_EQ(0, res[ARRAY_SIZE(res) - 1]);
+	close(wfd);
+	close(rfd);
+	mmrefs_waiter_exit(&twin, &twin_fd);
+	fuzzer_fini(fz);
+	free(in);
+	free(fz);
+}
+
 /* ---- concurrent writers and readers ---- */
 
 struct conc {
@@ -1376,11 +1997,15 @@ struct writer {
 static bool conc_allowed(struct fuzzer *fz, struct conc *cc, const struct input *in)
 {
 	struct borrow_cmd c;
+	struct watch_cmd wc;
+	struct expect e;
 	char canon[64];
 	int i;
 
 	if (expect_vfs(fz->file, in) != 1)
 		return true;
+	if (fz->file == F_WATCH)
+		return watch_expect(fz, in, &wc, &e);
 	if (fz->file == F_FILTER) {
 		if (model_filter(in->data, in->len, canon, sizeof(canon)))
 			return true;
@@ -1400,6 +2025,7 @@ static bool conc_allowed(struct fuzzer *fz, struct conc *cc, const struct input 
 static void conc_write(struct fuzzer *fz, struct conc *cc, int fd[NR_FILES],
 		       enum fuzz_file file, struct input *in)
 {
+	struct watch_cmd wc;
 	struct borrow_cmd c;
 	struct expect e;
 	char canon[64];
@@ -1416,6 +2042,8 @@ static void conc_write(struct fuzzer *fz, struct conc *cc, int fd[NR_FILES],
 	}
 	if (file == F_BORROW) {
 		e = borrow_expect(fz, in, &c);
+	} else if (file == F_WATCH) {
+		watch_expect(fz, in, &wc, &e);
 	} else {
 		model = expect_vfs(file, in);
 		if (model == 1)
@@ -1472,7 +2100,7 @@ struct reader {
 };
 
 /*
- * One value of filter or enable: one open and a read from offset 0.  (The
+ * One value of filter, enable or watch: one open and a read from offset 0.  (The
  * files are single_open() seq_files, so reading on in pieces would show
  * the same value; an earlier version joined two values there.)
  */
@@ -1494,6 +2122,7 @@ static bool reader_check(struct reader *r, const char *text)
 {
 	const pid_t *w = r->conc->waiters;
 	char mode[BORROW_MAX + 1][8];
+	struct watch_state ws;
 	pid_t pid[BORROW_MAX + 1];
 	int i, j, n;
 
@@ -1505,6 +2134,22 @@ static bool reader_check(struct reader *r, const char *text)
 	}
 	if (!strcmp(r->path, MMREFS_ENABLE))
 		return !strcmp(text, "0\n") || !strcmp(text, "1\n");
+	if (!strcmp(r->path, MMREFS_WATCH)) {
+		/* only waiters are armed, each mm in one slot at most */
+		if (!watch_parse(text, &ws))
+			return false;
+		for (i = 0; i < ws.slots; i++) {
+			for (j = 0; j < i && ws.pid[i]; j++)
+				if (ws.pid[j] == ws.pid[i])
+					return false;
+			for (j = 0; j < NR_WAITERS && ws.pid[i] &&
+			     w[j] != ws.pid[i]; j++)
+				;
+			if (j == NR_WAITERS)
+				return false;
+		}
+		return true;
+	}
 	if (!strcmp(r->path, BORROW_CONTROL)) {
 		if (!borrow_list(text, pid, mode, &n, BORROW_MAX))
 			return false;
@@ -1566,6 +2211,8 @@ FIXTURE_SETUP(fuzz)
 	ASSERT_NE(NULL, totals);
 	mmrefs_reset_filter();
 	ASSERT_EQ(0, borrow_cmd("release all"));
+	ASSERT_EQ(0, mmrefs_write_file(MMREFS_WATCH, "clear"));
+	ASSERT_EQ(0, mmrefs_write_file(MMREFS_WATCH, "stack=0"));
 	for (i = 0; i < NR_WAITERS; i++) {
 		self->waiters[i] = mmrefs_spawn_waiter("mmr_fuzz", &self->fds[i]);
 		ASSERT_GT(self->waiters[i], 0);
@@ -1576,9 +2223,16 @@ FIXTURE_TEARDOWN(fuzz)
 {
 	int i;
 
-	/* no borrow outlives the test; recording is back on for everyone */
+	/*
+	 * no borrow or watch outlives the test (a watch would outlive the
+	 * waiter it is on for up to a second); recording is back on
+	 */
 	if (!borrow_missing())
 		borrow_cmd("release all");
+	if (!mmrefs_missing()) {
+		mmrefs_write_file(MMREFS_WATCH, "clear");
+		mmrefs_write_file(MMREFS_WATCH, "stack=0");
+	}
 	mmrefs_reset_filter();
 	for (i = 0; i < NR_WAITERS; i++)
 		mmrefs_waiter_reap(&self->waiters[i], &self->fds[i]);
@@ -1612,23 +2266,39 @@ TEST_F_TIMEOUT(fuzz, borrow_control_rejects_or_applies, 300)
 	EXPECT_STREQ("", mmrefs_read_file(BORROW_CONTROL));
 }
 
+TEST_F_TIMEOUT(fuzz, watch_rejects_or_applies, 300)
+{
+	const char *text;
+
+	if (_metadata->skip)
+		return;
+	fuzz_watch(_metadata, WATCH_WRITES, self->waiters);
+	/* cleared at the end: every slot free, no stacks */
+	text = mmrefs_read_file(MMREFS_WATCH);
+	ASSERT_NE(NULL, text);
+	EXPECT_EQ(mmrefs_field(text, "slots"), mmrefs_field(text, "free"));
+	EXPECT_EQ(0, mmrefs_field(text, "stack"));
+}
+
 /*
- * Writers hammer all three files from threads and processes while
+ * Writers hammer all four files from threads and processes while
  * readers read every file. Results must still match the model (the
- * borrower's may also see the other writers' borrows), and no reader may
- * ever see a value no writer was allowed to set.
+ * borrower's and watch's may also see the other writers' borrows and
+ * watches), and no reader may ever see a value no writer was allowed to
+ * set.
  */
 TEST_F_TIMEOUT(fuzz, concurrent_writers_and_readers, 300)
 {
 	static const char * const read_paths[] = {
 		MMREFS_MMS, MMREFS_HISTORY, MMREFS_STATS, MMREFS_FILTER,
-		MMREFS_ENABLE, BORROW_CONTROL,
+		MMREFS_ENABLE, BORROW_CONTROL, MMREFS_WATCH,
 	};
 	pthread_t wt[NR_FILES * CONC_THREADS_PER_FILE];
 	pthread_t rt[ARRAY_SIZE(read_paths)];
 	struct writer w[NR_FILES * CONC_THREADS_PER_FILE];
 	struct reader r[ARRAY_SIZE(read_paths)];
 	unsigned long writes0 = 0, writes = 0, reads = 0;
+	const char *text;
 	struct writer pw;
 	pid_t procs[CONC_PROCS];
 	struct conc *cc;
@@ -1667,7 +2337,8 @@ TEST_F_TIMEOUT(fuzz, concurrent_writers_and_readers, 300)
 		r[i].conc = cc;
 		r[i].path = read_paths[i];
 		r[i].one_read = !strcmp(read_paths[i], MMREFS_FILTER) ||
-				!strcmp(read_paths[i], MMREFS_ENABLE);
+				!strcmp(read_paths[i], MMREFS_ENABLE) ||
+				!strcmp(read_paths[i], MMREFS_WATCH);
 		r[i].reads = 0;
 		r[i].failures = 0;
 		if (!pthread_create(&rt[nr], NULL, reader_run, &r[i]))
@@ -1710,28 +2381,36 @@ TEST_F_TIMEOUT(fuzz, concurrent_writers_and_readers, 300)
 	/* whatever the writers left: release it, and the list is empty */
 	EXPECT_EQ(0, borrow_cmd("release all"));
 	EXPECT_STREQ("", mmrefs_read_file(BORROW_CONTROL));
+	/* and no watch is left on */
+	EXPECT_EQ(0, mmrefs_write_file(MMREFS_WATCH, "clear"));
+	EXPECT_EQ(0, mmrefs_write_file(MMREFS_WATCH, "stack=0"));
+	text = mmrefs_read_file(MMREFS_WATCH);
+	ASSERT_NE(NULL, text);
+	EXPECT_EQ(mmrefs_field(text, "slots"), mmrefs_field(text, "free"));
 	munmap(cc, PAGE);
 }
 
 TEST_F(fuzz, total_writes)
 {
 	unsigned long writes = 0;
+	const char *text;
 	int f;
 
 	if (_metadata->skip)
 		return;
 	for (f = 0; f < NR_FILES; f++)
 		writes += totals->writes[f];
-	note("total: %lu writes (filter %lu, enable %lu, control %lu), seed 0x%llx\n",
+	note("total: %lu writes (filter %lu, enable %lu, control %lu, watch %lu), seed 0x%llx\n",
 	     writes, totals->writes[F_FILTER], totals->writes[F_ENABLE],
-	     totals->writes[F_BORROW], fuzz_seed());
+	     totals->writes[F_BORROW], totals->writes[F_WATCH], fuzz_seed());
 	note("accepted %lu, EINVAL %lu, EFAULT %lu, ESPIPE %lu\n",
 	     totals->accepted, totals->einval, totals->efault,
 	     totals->espipe);
-	note("ENOENT %lu, ESRCH %lu, EBUSY %lu; %lu concurrent reads\n",
-	     totals->enoent, totals->esrch, totals->ebusy,
-	     totals->reads);
+	note("ENOENT %lu, ESRCH %lu, EBUSY %lu, EEXIST %lu, ENOSPC %lu; %lu concurrent reads\n",
+	     totals->enoent, totals->esrch, totals->ebusy, totals->eexist,
+	     totals->enospc, totals->reads);
 	EXPECT_LE(TOTAL_WRITES_MIN, writes);
+	EXPECT_LE(WATCH_WRITES, totals->writes[F_WATCH]);
 	/* each kind of result was seen at least once */
 	EXPECT_LT(0, totals->accepted);
 	EXPECT_LT(0, totals->einval);
@@ -1740,9 +2419,15 @@ TEST_F(fuzz, total_writes)
 	EXPECT_LT(0, totals->enoent);
 	EXPECT_LT(0, totals->esrch);
 	EXPECT_LT(0, totals->ebusy);
+	EXPECT_LT(0, totals->eexist);
+	EXPECT_LT(0, totals->enospc);
 	/* the fuzz left the defaults */
 	EXPECT_STREQ("all\n", mmrefs_read_file(MMREFS_FILTER));
 	EXPECT_STREQ("1\n", mmrefs_read_file(MMREFS_ENABLE));
+	text = mmrefs_read_file(MMREFS_WATCH);
+	ASSERT_NE(NULL, text);
+	EXPECT_EQ(mmrefs_field(text, "slots"), mmrefs_field(text, "free"));
+	EXPECT_EQ(0, mmrefs_field(text, "stack"));
 }
 
 TEST_HARNESS_MAIN
