@@ -36,22 +36,30 @@
 #define VICTIM_COMM	"mmr_watched"
 #define WATCH_HISTORY	"history=1024"
 
-/* A child that makes threads and exits on command ('t', 'x'). */
+/*
+ * A child that makes a thread ('t'), lets its threads exit one by one
+ * ('q': pthread_exit, joined), and exits ('x': exit_group).
+ */
 struct victim {
 	pid_t pid;
 	int cmd, ack;
 };
 
+static int quit[2];	/* in the victim: a byte per thread to end */
+
 static void *victim_thread(void *arg)
 {
-	for (;;)
-		pause();
+	char c;
+
+	while (read(quit[0], &c, 1) < 0 && errno == EINTR)
+		;
 	return NULL;
 }
 
 static void victim_main(int cmd, int ack)
 {
-	pthread_t t;
+	pthread_t t[8];
+	int nr = 0;
 	char c;
 
 	prctl(PR_SET_NAME, VICTIM_COMM);
@@ -60,8 +68,14 @@ static void victim_main(int cmd, int ack)
 	 * stack makes it a candidate, and drop it only on its next scan.
 	 */
 	prctl(PR_SET_THP_DISABLE, 1, 0, 0, 0);
+	if (pipe(quit))
+		_exit(1);
 	while (read(cmd, &c, 1) == 1) {
-		if (c == 't' && pthread_create(&t, NULL, victim_thread, NULL))
+		if (c == 't' && (nr == 8 ||
+				 pthread_create(&t[nr++], NULL, victim_thread, NULL)))
+			c = '!';
+		if (c == 'q' && (!nr || write(quit[1], "q", 1) != 1 ||
+				 pthread_join(t[--nr], NULL)))
 			c = '!';
 		if (c == 'x')
 			break;
@@ -120,6 +134,18 @@ static int victim_exit(struct victim *v)
 	close(v->ack);
 	v->pid = 0;
 	return status;
+}
+
+/*
+ * Until mmrefs shows the watched users at @users: an exiting thread's
+ * mmput() comes a moment after its join returns.
+ */
+static bool users_at(long id, long users)
+{
+	char line[MMREFS_LINE_MAX];
+
+	return loop_until(!mmrefs_mms_by_id(id, line, sizeof(line)) &&
+			  mmrefs_field(line, "users") == users);
 }
 
 static int watch_cmd(const char *fmt, ...)
@@ -331,7 +357,13 @@ TEST_F(watch, threads_share_users)
 	EXPECT_TRUE(starts_with(h.ev[get].site, "copy_process+"))
 		TH_LOG("mmget site %s", h.ev[get].site);
 
-	/* both LWPs exit: two mmput()s, the teardown, its mmdrop(), free */
+	/*
+	 * both LWPs exit, one after the other (two CPUs' writes in flight at
+	 * once may be recorded in either order): two mmput()s, the teardown,
+	 * its mmdrop(), the free
+	 */
+	ASSERT_EQ(0, victim_do(&self->v, 'q'));
+	ASSERT_TRUE(users_at(self->id, 1));
 	ASSERT_EQ(0, victim_exit(&self->v));
 	EXPECT_TRUE(loop_until((mmrefs_flush_lazy(), has_free(self->id))));
 	ASSERT_EQ(0, mmrefs_history(self->id, &h));
@@ -396,6 +428,9 @@ TEST_F(watch, exit_while_grabbed)
 	ASSERT_EQ(0, victim_do(&self->v, 't'));
 	ASSERT_EQ(0, borrow_cmd("grab %d", self->v.pid));
 	EXPECT_WATCHED(self, 2, 2);
+	/* both LWPs die, one after the other (see threads_share_users) */
+	ASSERT_EQ(0, victim_do(&self->v, 'q'));
+	ASSERT_TRUE(users_at(self->id, 1));
 	ASSERT_EQ(0, victim_exit(&self->v));
 
 	/* both LWPs gone: users 0, torn down, the struct held by the grab */
