@@ -11,7 +11,8 @@
 #
 # Configurations, round-robin in every round: none, all (mmrefs recording
 # every mm), filtered (mmrefs, filter tgid=1 excludes the workload),
-# watch (not implemented yet), kprobe (ftrace kprobe_events with
+# watch (mmrefs recording all, and the workload's own mm watched: mmbench
+# arms it with MMBENCH_WATCH=1), kprobe (ftrace kprobe_events with
 # fetchargs on mmput, __mmdrop and get_task_mm's return), bpftrace (the
 # same points, when bench/bpftrace exists).
 #
@@ -59,8 +60,7 @@ on() {
 	filtered)
 		insmod "$mmrefs"
 		echo tgid=1 >"$dbg/filter" ;;
-	watch)	echo "BENCH-NA config=watch reason=watch_mode_not_implemented"
-		return 1 ;;
+	watch)	insmod "$mmrefs" ;;
 	kprobe)
 		u="users=+$users_off(%di):s32 count=+$count_off(%di):s32"
 		r="users=+$users_off(\$retval):s32 count=+$count_off(\$retval):s32"
@@ -95,7 +95,7 @@ on() {
 
 off() {
 	case "$1" in
-	all | filtered)
+	all | filtered | watch)
 		rmmod mmrefs ;;
 	kprobe)
 		echo 0 >"$tr/events/mmbench/enable"
@@ -109,7 +109,7 @@ off() {
 # counters CONFIG: the file mmbench diffs for events per op, if any.
 counters() {
 	case "$1" in
-	all | filtered)	echo "$dbg/stats" ;;
+	all | filtered | watch)	echo "$dbg/stats" ;;
 	kprobe)		echo "$tr/kprobe_profile" ;;
 	esac
 }
@@ -147,7 +147,8 @@ while [ "$round" -le "$rounds" ]; do
 		settle
 		for w in $workloads; do
 			# shellcheck disable=SC2046 # no counters file: no argument
-			line=$("$here/mmbench" "$w" "$(ops_of "$w")" $(counters "$config"))
+			line=$(MMBENCH_WATCH=$([ "$config" = watch ] && echo 1 || echo 0) \
+				"$here/mmbench" "$w" "$(ops_of "$w")" $(counters "$config"))
 			echo "BENCH round=$round config=$config $line"
 		done
 		off "$config"

@@ -16,6 +16,10 @@
  *
  *   workload=fork ops=200 ns=1234567 ns_per_op=6172.8 events=1000 hook_mmput=200 ...
  *
+ * With MMBENCH_WATCH=1 in the environment, the process first asks mmrefs
+ * to watch its own mm (debugfs watch, pid=SELF), so every write of its
+ * counters traps, and disarms it at the end.
+ *
  * ns is CLOCK_MONOTONIC around the loop; under QEMU -icount that is guest
  * instructions.  COUNTERS_FILE is read before and after the loop and the
  * differences are printed: from mmrefs' stats, `events`, `filtered` and
@@ -37,6 +41,7 @@
 #define WARMUP_OPS	5
 #define MAX_COUNTERS	32
 #define BORROW_CONTROL	"/sys/kernel/debug/mmrefs_borrow/control"
+#define MMREFS_WATCH	"/sys/kernel/debug/mmrefs/watch"
 
 struct counter {
 	char name[48];
@@ -183,8 +188,24 @@ static unsigned long long now_ns(void)
 	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
 }
 
+/* "pid=N" or "-pid=N" to mmrefs' watch file; exits on failure. */
+static void watch_self(const char *fmt)
+{
+	char cmd[32];
+	int fd, n;
+
+	n = snprintf(cmd, sizeof(cmd), fmt, getpid());
+	fd = open(MMREFS_WATCH, O_WRONLY);
+	if (fd < 0 || write(fd, cmd, n) != n) {
+		fprintf(stderr, "mmbench: %s: %s\n", cmd, strerror(errno));
+		exit(1);
+	}
+	close(fd);
+}
+
 int main(int argc, char **argv)
 {
+	const char *watch = getenv("MMBENCH_WATCH");
 	static const struct {
 		const char *name;
 		void (*op)(void);
@@ -221,6 +242,10 @@ int main(int argc, char **argv)
 	}
 	if (argc == 4)
 		counters = argv[3];
+	if (watch && !strcmp(watch, "1"))
+		watch_self("pid=%d");
+	else
+		watch = NULL;
 
 	for (i = 0; i < WARMUP_OPS; i++)
 		op();
@@ -232,6 +257,8 @@ int main(int argc, char **argv)
 	t1 = now_ns();
 	if (counters)
 		read_counters(counters, &after);
+	if (watch)
+		watch_self("-pid=%d");
 
 	printf("workload=%s ops=%ld ns=%llu ns_per_op=%.1f", argv[1], ops,
 	       t1 - t0, (double)(t1 - t0) / ops);

@@ -51,9 +51,21 @@ unsigned int mmrefs_leak_kthread_ms = 10000;
 module_param_named(leak_kthread_ms, mmrefs_leak_kthread_ms, uint, 0644);
 MODULE_PARM_DESC(leak_kthread_ms, "A kernel thread holds an mm longer than this (ms)");
 
+/*
+ * A stack per holder record costs an unwind and a stack depot lookup at
+ * every get_task_mm()/mm_access()/kthread_use_mm(): several microseconds,
+ * more than the rest of mmrefs on a /proc read.  Off by default; the site
+ * is always recorded.
+ */
+bool mmrefs_holder_stacks;
+module_param_named(stacks, mmrefs_holder_stacks, bool, 0644);
+MODULE_PARM_DESC(stacks, "Save a stack-depot stack for each holder record (default off)");
+
 unsigned int mmrefs_leak_get_ms = 10000;
 module_param_named(leak_get_ms, mmrefs_leak_get_ms, uint, 0644);
 MODULE_PARM_DESC(leak_get_ms, "A temporary mmget() not put after this (ms)");
+
+#define HOLD_BORROWED_MAX	2	/* per mm */
 
 static struct mmrefs_holder *pool;
 static unsigned long *pool_used;		/* bit per record */
@@ -110,16 +122,20 @@ unsigned int mmrefs_holders_used(void)
 u32 mmrefs_stack_from(unsigned long site)
 {
 	unsigned long entries[32];
+	depot_stack_handle_t handle;
 	unsigned int nr, i;
 
-	if (!stacks_ok || in_nmi())
+	if (!stacks_ok || in_nmi() || !READ_ONCE(mmrefs_holder_stacks))
 		return 0;
 	nr = stack_trace_save(entries, ARRAY_SIZE(entries), 0);
 	for (i = 0; i < nr && entries[i] != site; i++)
 		;
 	if (i == nr)
 		i = 0;
-	return stack_depot_save(entries + i, nr - i, GFP_NOWAIT);
+	handle = stack_depot_save(entries + i, nr - i, GFP_NOWAIT);
+	if (!handle)
+		mmrefs_count_stat(MMREFS_STAT_STACK_LOST);
+	return handle;
 }
 
 static struct mmrefs_holder *find(struct mmrefs_mm *e, u8 kind, pid_t pid)
@@ -171,6 +187,17 @@ static void del_match(struct mmrefs_mm *e, u8 kind, pid_t pid, bool any)
 		del(h);
 }
 
+/* Keep at most @keep borrowed records on @e, the newest. */
+static void trim_borrowed(struct mmrefs_mm *e, unsigned int keep)
+{
+	struct mmrefs_holder *h, *tmp;
+	unsigned int seen = 0;
+
+	list_for_each_entry_safe(h, tmp, &e->holders, node)
+		if (h->kind == MMREFS_HOLD_BORROWED && ++seen > keep)
+			del(h);
+}
+
 /*
  * What @ev does to @e's holders.  Caller holds e->lock; @ev is numbered.
  * Watched events name their helper (mmget, mmgrab...) and are exact;
@@ -184,8 +211,10 @@ void mmrefs_holders_event(struct mmrefs_mm *e, const struct mmrefs_event *ev,
 	lockdep_assert_held(&e->lock);
 	switch (ev->op) {
 	case MMREFS_OP_GET:
-		if (ev->cause == MMREFS_CAUSE_GET_TASK_MM ||
-		    ev->cause == MMREFS_CAUSE_MM_ACCESS)
+		/* proc_mem_open() puts its get again a few lines later */
+		if ((ev->cause == MMREFS_CAUSE_GET_TASK_MM ||
+		     ev->cause == MMREFS_CAUSE_MM_ACCESS) &&
+		    !mmrefs_transient_get(ev->site))
 			add(e, MMREFS_HOLD_GET, ev, stack);
 		break;
 	case MMREFS_OP_MMGET:
@@ -207,8 +236,15 @@ void mmrefs_holders_event(struct mmrefs_mm *e, const struct mmrefs_event *ev,
 		break;
 	case MMREFS_OP_UNUSE:
 		h = find(e, MMREFS_HOLD_USE, ev->pid);
-		if (h)
-			h->kind = MMREFS_HOLD_BORROWED;	/* same site, stack */
+		if (!h)
+			break;
+		/*
+		 * Evidence of the latest few borrowers only: kthreads come and
+		 * go (one per borrow, for some drivers), their records must
+		 * not pile up on a long-lived mm.
+		 */
+		trim_borrowed(e, HOLD_BORROWED_MAX - 1);
+		h->kind = MMREFS_HOLD_BORROWED;	/* same site, stack */
 		break;
 	case MMREFS_OP_MMGRAB:
 		if (ev->cause != MMREFS_CAUSE_USE_MM)

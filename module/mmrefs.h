@@ -305,6 +305,7 @@ void mmrefs_watch_hint(const struct mm_struct *mm, enum mmrefs_cause cause,
 extern unsigned int mmrefs_max_holders;
 extern unsigned int mmrefs_leak_torndown_ms, mmrefs_leak_kthread_ms;
 extern unsigned int mmrefs_leak_get_ms;
+extern bool mmrefs_holder_stacks;
 int mmrefs_holders_init(void);
 void mmrefs_holders_exit(void);
 const char *mmrefs_hold_name(unsigned int kind);
@@ -319,6 +320,7 @@ unsigned int mmrefs_holders_used(void);
 void mmrefs_show_stack(struct seq_file *m, u32 handle, const char *indent);
 
 /* probes.c */
+bool mmrefs_transient_get(unsigned long site);
 int mmrefs_probes_init(void);
 void mmrefs_probes_exit(void);
 void mmrefs_probes_show(struct seq_file *m);

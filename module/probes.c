@@ -386,13 +386,14 @@ static unsigned long hook_missed(const struct mmrefs_hook *h)
 }
 
 /*
- * Find mm_access()'s extent without kallsyms_lookup_name(): an unarmed
- * kprobe resolves its address, sprint_symbol() gives "sym+off/size".
+ * A function's extent without kallsyms_lookup_name(): an unarmed kprobe
+ * resolves its address, sprint_symbol() gives "sym+off/size".
  */
-static void resolve_mm_access(void)
+static void resolve_text(const char *sym, unsigned long *start,
+			 unsigned long *end)
 {
 	struct kprobe kp = {
-		.symbol_name = "mm_access",
+		.symbol_name = sym,
 		.flags = KPROBE_FLAG_DISABLED,
 	};
 	char buf[KSYM_SYMBOL_LEN];
@@ -406,8 +407,16 @@ static void resolve_mm_access(void)
 	plus = strrchr(buf, '+');
 	if (!plus || sscanf(plus, "+%lx/%lx", &off, &size) != 2)
 		return;
-	mm_access_start = (unsigned long)kp.addr - off;
-	mm_access_end = mm_access_start + size;
+	*start = (unsigned long)kp.addr - off;
+	*end = *start + size;
+}
+
+/* proc_mem_open()'s text: its mm_access() get is put before it returns. */
+static unsigned long proc_mem_open_start, proc_mem_open_end;
+
+bool mmrefs_transient_get(unsigned long site)
+{
+	return site >= proc_mem_open_start && site < proc_mem_open_end;
 }
 
 int mmrefs_probes_init(void)
@@ -416,7 +425,9 @@ int mmrefs_probes_init(void)
 	const char * const *s;
 	int err = 0;
 
-	resolve_mm_access();
+	resolve_text("mm_access", &mm_access_start, &mm_access_end);
+	resolve_text("proc_mem_open", &proc_mem_open_start,
+		     &proc_mem_open_end);
 	for (h = hooks; h < hooks + NR_HOOKS; h++) {
 		for (s = h->syms; *s; s++) {
 			h->err = hook_register(h, *s);

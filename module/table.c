@@ -397,9 +397,11 @@ static void entry_event(struct mmrefs_mm *e, enum mmrefs_op op,
 	ev.count_old = count_old;
 	ev.count_new = count_new;
 	/* the takers a holder record is kept for: where they took it */
-	if (op == MMREFS_OP_USE || (op == MMREFS_OP_GET &&
-				    (cause == MMREFS_CAUSE_GET_TASK_MM ||
-				     cause == MMREFS_CAUSE_MM_ACCESS)))
+	if (READ_ONCE(mmrefs_holder_stacks) &&
+	    (op == MMREFS_OP_USE || (op == MMREFS_OP_GET &&
+				     (cause == MMREFS_CAUSE_GET_TASK_MM ||
+				      cause == MMREFS_CAUSE_MM_ACCESS) &&
+				     !mmrefs_transient_get(site))))
 		stack = mmrefs_stack_from(site);
 
 	spin_lock_irqsave(&e->lock, flags);

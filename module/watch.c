@@ -118,10 +118,14 @@ struct site_class {
 static DEFINE_PER_CPU(struct site_class [1 << SITE_CACHE_BITS], site_cache);
 static DEFINE_PER_CPU(char [KSYM_SYMBOL_LEN], site_name);
 
+static unsigned int nr_armed;	/* written under watch_mutex */
+
 bool mmrefs_watched(const struct mm_struct *mm)
 {
 	unsigned int i;
 
+	if (!READ_ONCE(nr_armed))
+		return false;
 	for (i = 0; i < nr_slots; i++)
 		if (READ_ONCE(watches[i].mm) == mm)
 			return true;
@@ -469,6 +473,7 @@ static void watch_counter(struct watch *w, struct mm_struct *mm,
 		 ((wr.op == MMREFS_OP_MMGET ||
 		   wr.op == MMREFS_OP_MMGET_NOT_ZERO) &&
 		  wr.cause != MMREFS_CAUSE_THREAD);
+	holder = holder && READ_ONCE(mmrefs_holder_stacks);
 	if ((READ_ONCE(stacks_on) || holder) && wr.seq)
 		stack_capture(mm, wr.id, wr.seq, READ_ONCE(stacks_on),
 			      instruction_pointer(regs));
@@ -524,6 +529,7 @@ static void watch_disarm(struct watch *w)
 	mmrefs_watch_detach(mm, _THIS_IP_);
 	WRITE_ONCE(w->mm, NULL);
 	w->pid = 0;
+	WRITE_ONCE(nr_armed, nr_armed - 1);
 	mmdrop(mm);
 }
 
@@ -613,6 +619,7 @@ static int watch_arm(pid_t nr)
 		goto out_unregister;
 	w->pid = nr;
 	w->armed = ktime_get_ns();
+	WRITE_ONCE(nr_armed, nr_armed + 1);
 	put_task_struct(p);
 	mod_delayed_work(system_wq, &poll_work, HZ);
 	return 0;

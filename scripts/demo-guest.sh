@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0
 # `make demo`, guest side (run by scripts/vmtest in /mmrefs): load mmrefs
 # (history=256: a watched mm's life is longer than the default 32 events;
-# leak_torndown_ms=500: the demo shows a leaks record without a long wait)
+# leak_torndown_ms=500: the demo shows a leaks record without a long wait;
+# stacks=1: holder records with their stacks)
 # and the borrower, run selftests/mmrefs_demo (threads, fork, watching the
 # child's mm, a kthread borrowing it while it exits), then show what mmrefs kept
 # about the demo process: its mms row, its history, and the stats.
@@ -14,7 +15,7 @@ load() {
 	# shellcheck disable=SC2086
 	[ -d "/sys/module/$1" ] || insmod $2 || exit 1
 }
-load mmrefs "/mmrefs/module/mmrefs.ko history=256 leak_torndown_ms=500"
+load mmrefs "/mmrefs/module/mmrefs.ko history=256 leak_torndown_ms=500 stacks=1"
 load mmrefs_borrow /mmrefs/selftests/test_modules/mmrefs_borrow.ko
 
 # Stream the demo and keep its status (no pipefail in POSIX sh).

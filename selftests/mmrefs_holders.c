@@ -176,6 +176,8 @@ FIXTURE_SETUP(holders)
 	ASSERT_EQ(0, set_param(PARAM("leak_torndown_ms"), LEAK_MS));
 	ASSERT_EQ(0, set_param(PARAM("leak_kthread_ms"), LEAK_MS));
 	ASSERT_EQ(0, set_param(PARAM("leak_get_ms"), LEAK_MS));
+	/* stacks for every record: the tests look for the borrower's */
+	ASSERT_EQ(0, set_param(PARAM("stacks"), 1));
 	self->victim = victim_start(NR_THREADS, &self->fd);
 	ASSERT_GT(self->victim, 0);
 	self->id = mmrefs_id_of(self->victim);
@@ -193,6 +195,7 @@ FIXTURE_TEARDOWN(holders)
 	set_param(PARAM("leak_torndown_ms"), 10000);
 	set_param(PARAM("leak_kthread_ms"), 10000);
 	set_param(PARAM("leak_get_ms"), 10000);
+	set_param(PARAM("stacks"), 0);
 }
 
 TEST_F(holders, threads_add_up)

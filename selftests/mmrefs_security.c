@@ -209,6 +209,7 @@ FIXTURE(security) {
 };
 
 #define LEAK_GET_MS	"/sys/module/mmrefs/parameters/leak_get_ms"
+#define HOLDER_STACKS	"/sys/module/mmrefs/parameters/stacks"
 
 FIXTURE_SETUP(security)
 {
@@ -232,6 +233,7 @@ FIXTURE_TEARDOWN(security)
 		mmrefs_write_file(MMREFS_WATCH, "clear");
 		mmrefs_write_file(MMREFS_WATCH, "stack=0");
 		mmrefs_write_file(LEAK_GET_MS, "10000");
+		mmrefs_write_file(HOLDER_STACKS, "0");
 	}
 	mmrefs_waiter_reap(&self->waiter, &self->waiter_fd);
 	mmrefs_reset_filter();
@@ -349,6 +351,7 @@ TEST_F(security, no_pointer_in_debugfs)
 	ASSERT_EQ(0, mmrefs_write_file(MMREFS_WATCH, cmd));
 	ASSERT_EQ(0, mmrefs_write_file(MMREFS_WATCH, "stack=1"));
 	ASSERT_EQ(0, mmrefs_write_file(LEAK_GET_MS, "0"));
+	ASSERT_EQ(0, mmrefs_write_file(HOLDER_STACKS, "1"));
 	ASSERT_EQ(0, borrow_cmd("get %d", self->waiter));
 	activity(self->waiter);
 	ASSERT_EQ(0, list_files(&fl));
@@ -360,6 +363,7 @@ TEST_F(security, no_pointer_in_debugfs)
 		EXPECT_EQ(0, scan_pointers(text, fl.path[f]));
 	}
 	mmrefs_write_file(LEAK_GET_MS, "10000");
+	mmrefs_write_file(HOLDER_STACKS, "0");
 	mmrefs_write_file(MMREFS_WATCH, "stack=0");
 	mmrefs_write_file(MMREFS_WATCH, "clear");
 }
