@@ -725,6 +725,13 @@ void mmrefs_table_seed(void)
 
 	rcu_read_lock();
 	for_each_process_thread(g, p) {
+		/*
+		 * A child between copy_process() and wake_up_new_task() is
+		 * the clone hook's: seeding its new mm here would make the
+		 * hook's insert retire it as stale.
+		 */
+		if (READ_ONCE(p->__state) == TASK_NEW)
+			continue;
 		task_lock(p);
 		mm = p->mm;
 		if (!mm || lookup(mm)) {
