@@ -146,11 +146,12 @@ static void entry_free_rcu(struct rcu_head *head)
 	kmem_cache_free(entry_cache, container_of(head, struct mmrefs_mm, rcu));
 }
 
-static struct mmrefs_mm *entry_alloc(gfp_t gfp)
+/* @force: over max_mms too (a watched mm must have its entry) */
+static struct mmrefs_mm *entry_alloc(gfp_t gfp, bool force)
 {
 	struct mmrefs_mm *e;
 
-	if (atomic_inc_return(&nr_mms) > mmrefs_max_mms) {
+	if (atomic_inc_return(&nr_mms) > mmrefs_max_mms && !force) {
 		atomic_dec(&nr_mms);
 		mmrefs_count_stat(MMREFS_STAT_TABLE_FULL);
 		return NULL;
@@ -438,7 +439,7 @@ static void entry_event(struct mmrefs_mm *e, enum mmrefs_op op,
 void mmrefs_new(const struct mm_struct *mm, struct task_struct *owner,
 		enum mmrefs_cause cause, unsigned long site)
 {
-	struct mmrefs_mm *e = entry_alloc(GFP_NOWAIT);
+	struct mmrefs_mm *e = entry_alloc(GFP_NOWAIT, false);
 
 	if (!e)
 		return;
@@ -523,7 +524,7 @@ static struct mmrefs_mm *entry_get(struct mm_struct *mm,
 		rcu_read_unlock();
 		if (e)
 			return e;
-		n = entry_alloc(GFP_KERNEL);
+		n = entry_alloc(GFP_KERNEL, true);
 		if (!n)
 			return NULL;
 		n->tgid = owner->tgid;
@@ -738,7 +739,7 @@ void mmrefs_table_seed(void)
 			task_unlock(p);
 			continue;
 		}
-		e = entry_alloc(GFP_ATOMIC);
+		e = entry_alloc(GFP_ATOMIC, false);
 		if (e) {
 			e->tgid = p->tgid;
 			strscpy_pad(e->comm, p->comm, sizeof(e->comm));

@@ -87,12 +87,13 @@ static const char * const load_params[] = {
 
 enum outcome {
 	OUT_OK, OUT_ENOENT, OUT_ENXIO, OUT_EIO, OUT_ENODEV, OUT_ESRCH,
-	OUT_ENOSPC, OUT_EBUSY, OUT_EEXIST, OUT_EINVAL, OUT_NA, NR_OUTCOMES,
+	OUT_ENOSPC, OUT_EBUSY, OUT_EEXIST, OUT_EINVAL, OUT_ENOMEM, OUT_NA,
+	NR_OUTCOMES,
 };
 
 static const char * const outcome_names[NR_OUTCOMES] = {
 	"ok", "ENOENT", "ENXIO", "EIO", "ENODEV", "ESRCH", "ENOSPC", "EBUSY",
-	"EEXIST", "EINVAL", "not_available",
+	"EEXIST", "EINVAL", "ENOMEM", "not_available",
 };
 
 /* What was done to which file; the first NR_FILES are the read targets. */
@@ -112,7 +113,7 @@ enum target {
 			 BIT(OUT_ENODEV))
 /* The watch file's documented errors (interface of the watch series). */
 #define WATCH_ERRORS	(BIT(OUT_ESRCH) | BIT(OUT_ENOSPC) | BIT(OUT_EBUSY) | \
-			 BIT(OUT_EEXIST) | BIT(OUT_EINVAL))
+			 BIT(OUT_EEXIST) | BIT(OUT_EINVAL) | BIT(OUT_ENOMEM))
 
 static const struct {
 	const char *name, *path;
@@ -259,7 +260,8 @@ static int outcome_of(int err)
 		[OUT_OK] = 0, [OUT_ENOENT] = ENOENT, [OUT_ENXIO] = ENXIO,
 		[OUT_EIO] = EIO, [OUT_ENODEV] = ENODEV, [OUT_ESRCH] = ESRCH,
 		[OUT_ENOSPC] = ENOSPC, [OUT_EBUSY] = EBUSY,
-		[OUT_EEXIST] = EEXIST, [OUT_EINVAL] = EINVAL, [OUT_NA] = -1,
+		[OUT_EEXIST] = EEXIST, [OUT_EINVAL] = EINVAL,
+		[OUT_ENOMEM] = ENOMEM, [OUT_NA] = -1,
 	};
 	int o;
 
