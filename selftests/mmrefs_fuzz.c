@@ -1016,7 +1016,7 @@ static void gen_delivery(struct fuzzer *fz, struct input *in)
 		in->how = D_WRITE;
 	} else if (r < 80) {
 		in->how = D_PWRITE;
-		in->off = below(&fz->rng, 10) ? 1 + below(&fz->rng, 1 << 20) : -1;
+		in->off = below(&fz->rng, 10) ? 1 + (long long)below(&fz->rng, 1 << 20) : -1;
 	} else if (r < 86) {
 		in->how = D_SEEK;
 		in->off = 1 + below(&fz->rng, 4096);
