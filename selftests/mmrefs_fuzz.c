@@ -1,10 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Hostile input for every writable debugfs file: mmrefs' filter, enable
- * and watch, and the borrower's control. Malformed, oversized, binary (NUL
- * bytes included), partial (a prefix of a command), offset (pwrite, or a
- * seek first), bad-buffer and valid writes, then the same from several
- * threads and processes at once while others read every file.
+ * Hostile input for every writable debugfs file: mmrefs' filter, enable,
+ * watch and holders, and the borrower's control. Malformed, oversized,
+ * binary (NUL bytes included), partial (a prefix of a command), offset
+ * (pwrite, or a seek first), bad-buffer and valid writes, then the same
+ * from several threads and processes at once while others read every
+ * file.
  *
  * A model of each file's parser (the interface spec in README.md and the
  * borrower's header comment) predicts every write's result: EINVAL for
@@ -25,6 +26,10 @@
  * mutation makes is checked in /proc first: no such task or a kernel
  * thread is ESRCH; a user task (init, the fuzzer itself: busy mms that
  * would trap on every context switch) is never written.
+ *
+ * holders selects which mms it shows (all, mm=ID or tgid=N); its read-back
+ * checks every block's header against the selection, and that the mms the
+ * fuzzer knows (its own, its waiters') are shown when selected.
  *
  * The PRNG is seeded from MMREFS_FUZZ_SEED (default below) and each test
  * derives its own stream from it, so any failure replays with the seed it
@@ -65,11 +70,12 @@
 #define ENABLE_WRITES		32000
 #define BORROW_WRITES		32000
 #define WATCH_WRITES		16000
+#define HOLDERS_WRITES		12000
 #define CONC_WRITES		1500
 #define CONC_THREADS_PER_FILE	2
 #define CONC_PROCS		2
 #define CONC_SECONDS		20
-#define TOTAL_WRITES_MIN	100000
+#define TOTAL_WRITES_MIN	128000
 
 /* The kernel's buffers: anything this long or longer is EINVAL. */
 #define FILTER_SIZE		32	/* filter_write() */
@@ -80,6 +86,7 @@
 #define WATCH_SIZE		32	/* watch_write() */
 #define WATCH_WORD		24	/* mmrefs_watch_command() */
 #define WATCH_SLOTS_MAX		4	/* HBP_NUM: one register per mm at most */
+#define HOLDERS_SIZE		32	/* holders_write() */
 #define COMM_MAX		15	/* TASK_COMM_LEN - 1 */
 
 /* A hold this long outlives any test; shorter ones are released at once. */
@@ -98,24 +105,38 @@
 
 /* The pids the watch model knows an mm of: the waiters and a twin's two. */
 #define NR_KNOWN		(NR_WAITERS + 2)
+/* The mms the holders model knows: the waiters', then the fuzzer's own. */
+#define NR_OWN_MMS		(NR_WAITERS + 1)
+/* An mm id no mm has: ids count up from 1 and are never reused. */
+#define NO_MM_ID		1000000000000000000ULL
 
-enum fuzz_file { F_FILTER, F_ENABLE, F_BORROW, F_WATCH, NR_FILES };
+#define MMREFS_HOLDERS		MMREFS_DIR "/holders"
+
+enum fuzz_file { F_FILTER, F_ENABLE, F_BORROW, F_WATCH, F_HOLDERS, NR_FILES };
 
 static const char * const file_path[NR_FILES] = {
 	[F_FILTER] = MMREFS_FILTER,
 	[F_ENABLE] = MMREFS_ENABLE,
 	[F_BORROW] = BORROW_CONTROL,
 	[F_WATCH] = MMREFS_WATCH,
+	[F_HOLDERS] = MMREFS_HOLDERS,
 };
 
 static const char * const file_name[NR_FILES] = {
 	[F_FILTER] = "filter", [F_ENABLE] = "enable", [F_BORROW] = "control",
-	[F_WATCH] = "watch",
+	[F_WATCH] = "watch", [F_HOLDERS] = "holders",
 };
 
 static const size_t file_limit[NR_FILES] = {
 	[F_FILTER] = FILTER_SIZE, [F_ENABLE] = ENABLE_SIZE,
 	[F_BORROW] = BORROW_SIZE, [F_WATCH] = WATCH_SIZE,
+	[F_HOLDERS] = HOLDERS_SIZE,
+};
+
+/* An mm the fuzzer owns: its id in mms and its tgid. */
+struct own_mm {
+	unsigned long long id;
+	pid_t tgid;
 };
 
 /* How the bytes reach the kernel. */
@@ -227,6 +248,14 @@ static struct expect exactly(int r)
 	return either(r, r);
 }
 
+/* What holders shows: every mm, the one mm=ID or the mms of tgid=N. */
+enum holders_kind { H_BAD, H_ALL, H_MM, H_TGID };
+
+struct holders_sel {
+	enum holders_kind kind;
+	unsigned long long val;		/* the id or the tgid */
+};
+
 /*
  * State shared by the generator, the model and the checks of one writer.
  * Single-writer tests also keep the borrower's list here.
@@ -255,6 +284,9 @@ struct fuzzer {
 	int w_slots, w_stack;
 	pid_t w_pid[WATCH_SLOTS_MAX];	/* 0: free */
 	int w_mm[WATCH_SLOTS_MAX];
+	/* holders model: the selection, and the mms the fuzzer owns */
+	struct holders_sel h_sel;
+	struct own_mm own[NR_OWN_MMS];
 };
 
 /*
@@ -489,6 +521,45 @@ static struct watch_cmd model_watch(const char *in, size_t len)
 	return c;
 }
 
+/*
+ * The holders file's syntax (copy_command(), holders_write()): one word
+ * and an optional newline in a write of at most 31 bytes: all, mm=ID
+ * (kstrtou64(), ID > 0) or tgid=N (kstrtoint(), N > 0). Anything else,
+ * a number out of range included, is EINVAL.
+ */
+static struct holders_sel model_holders(const char *in, size_t len)
+{
+	struct holders_sel c = { .kind = H_BAD };
+	char s[HOLDERS_SIZE];
+	unsigned long long id;
+	int tgid;
+	size_t l;
+
+	if (!len || len >= HOLDERS_SIZE || memchr(in, '\0', len))
+		return c;
+	memcpy(s, in, len);
+	s[len] = '\0';
+	l = strcspn(s, "\n");
+	if (!l || s[l + (s[l] == '\n')])
+		return c;
+	s[l] = '\0';
+
+	if (!strcmp(s, "all")) {
+		c.kind = H_ALL;
+	} else if (!strncmp(s, "mm=", 3)) {
+		if (!k_strtoull(s + 3, &id) && id) {
+			c.kind = H_MM;
+			c.val = id;
+		}
+	} else if (!strncmp(s, "tgid=", 5)) {
+		if (!k_strtoint(s + 5, &tgid) && tgid > 0) {
+			c.kind = H_TGID;
+			c.val = tgid;
+		}
+	}
+	return c;
+}
+
 static bool is_waiter(const struct fuzzer *fz, pid_t pid)
 {
 	int i;
@@ -567,6 +638,14 @@ static const char * const watch_tokens[] = {
 	"2147483648", "-2147483648", "4294967295", "4294967296",
 	"99999999999999999999", "0x10", " ", "\t", "\n", "\r", "", "pid=2",
 	"stack=1", "clear\n",
+};
+
+static const char * const holders_tokens[] = {
+	"all", "ALL", "all\n", "mm=", "tgid=", "mm", "tgid", "id=", "pid=", "=",
+	"-", "+", "0", "1", "2", "-1", "+1", "007", "2147483647", "2147483648",
+	"-2147483648", "4294967296", "18446744073709551615",
+	"18446744073709551616", "99999999999999999999", "0x10", " ", "\t",
+	"\n", "\r", "", "mm=0", "tgid=0", "mm=1", "tgid=1",
 };
 
 static void append(struct input *in, const void *p, size_t n)
@@ -770,6 +849,80 @@ static void valid_watch(struct fuzzer *fz, struct input *in)
 		append_str(in, "\n");
 }
 
+/* A number in one of kstrtoull()'s spellings. */
+static void append_num(struct fuzzer *fz, struct input *in,
+		       unsigned long long v)
+{
+	switch (below(&fz->rng, 8)) {
+	case 0:
+		appendf(in, "+%llu", v);
+		break;
+	case 1:
+		appendf(in, "00%llu", v);
+		break;
+	default:
+		appendf(in, "%llu", v);
+	}
+}
+
+static const struct own_mm *some_own_mm(struct fuzzer *fz)
+{
+	return &fz->own[below(&fz->rng, NR_OWN_MMS)];
+}
+
+/*
+ * Mostly the mms the fuzzer owns, whose blocks the read-back must find;
+ * all rarely, as it shows every mm. Concurrent writers select only what
+ * their readers know: waiter 0's mm, waiter 1's tgid, or no mm at all.
+ */
+static void valid_holders(struct fuzzer *fz, struct input *in)
+{
+	/* not an id nor a tgid: zero, negative, out of range */
+	static const char * const nonvalues[] = {
+		"mm=0", "mm=+0", "mm=-1", "mm=-0", "mm=18446744073709551616",
+		"mm=99999999999999999999", "tgid=0", "tgid=-1", "tgid=-0",
+		"tgid=2147483648", "tgid=-2147483648", "tgid=4294967297",
+	};
+	unsigned int r = below(&fz->rng, 20);
+
+	if (fz->concurrent) {
+		switch (below(&fz->rng, 3)) {
+		case 0:
+			append_str(in, "mm=");
+			append_num(fz, in, fz->own[0].id);
+			break;
+		case 1:
+			append_str(in, "tgid=");
+			append_pid(fz, in, fz->own[1].tgid);
+			break;
+		default:
+			append_str(in, "mm=");
+			append_num(fz, in, NO_MM_ID);
+		}
+	} else if (r < 2) {
+		append_str(in, "all");
+	} else if (r < 8) {
+		append_str(in, "mm=");
+		append_num(fz, in, some_own_mm(fz)->id);
+	} else if (r < 10) {
+		/* the kernel's own (init is mm 1), or none */
+		append_str(in, "mm=");
+		append_num(fz, in, below(&fz->rng, 2) ? 1 + below(&fz->rng, 64) :
+			   rnd(&fz->rng) | 1ULL << 63);
+	} else if (r < 15) {
+		append_str(in, "tgid=");
+		append_pid(fz, in, some_own_mm(fz)->tgid);
+	} else if (r < 17) {
+		append_str(in, "tgid=");
+		append_pid(fz, in, below(&fz->rng, 2) ? 1 + below(&fz->rng, 200) :
+			   1 + below(&fz->rng, INT_MAX));
+	} else {
+		append_str(in, nonvalues[below(&fz->rng, ARRAY_SIZE(nonvalues))]);
+	}
+	if (below(&fz->rng, 2))
+		append_str(in, "\n");
+}
+
 static void valid_cmd(struct fuzzer *fz, struct input *in)
 {
 	if (fz->file == F_FILTER)
@@ -778,6 +931,8 @@ static void valid_cmd(struct fuzzer *fz, struct input *in)
 		valid_enable(fz, in);
 	else if (fz->file == F_WATCH)
 		valid_watch(fz, in);
+	else if (fz->file == F_HOLDERS)
+		valid_holders(fz, in);
 	else
 		valid_borrow(fz, in);
 }
@@ -850,6 +1005,9 @@ static void token_soup(struct fuzzer *fz, struct input *in)
 	} else if (fz->file == F_WATCH) {
 		toks = watch_tokens;
 		nt = ARRAY_SIZE(watch_tokens);
+	} else if (fz->file == F_HOLDERS) {
+		toks = holders_tokens;
+		nt = ARRAY_SIZE(holders_tokens);
 	} else {
 		toks = borrow_tokens;
 		nt = ARRAY_SIZE(borrow_tokens);
@@ -861,8 +1019,13 @@ static void token_soup(struct fuzzer *fz, struct input *in)
 			append(in, "", 1);	/* a NUL byte */
 			break;
 		case 1:
-			append_pid(fz, in, fz->file == F_WATCH ? some_known(fz) :
-				   some_waiter(fz));
+			if (fz->file == F_HOLDERS)
+				append_num(fz, in, below(&fz->rng, 2) ?
+					   some_own_mm(fz)->id :
+					   (unsigned long long)some_own_mm(fz)->tgid);
+			else
+				append_pid(fz, in, fz->file == F_WATCH ?
+					   some_known(fz) : some_waiter(fz));
 			break;
 		default:
 			append_str(in, toks[below(&fz->rng, nt)]);
@@ -876,7 +1039,7 @@ static void token_soup(struct fuzzer *fz, struct input *in)
 static void boundary(struct fuzzer *fz, struct input *in)
 {
 	size_t target, limit = file_limit[fz->file];
-	char c, num[16];
+	char c, num[24];
 
 	target = limit - 3 + below(&fz->rng, 6);
 	switch (fz->file) {
@@ -928,6 +1091,40 @@ static void boundary(struct fuzzer *fz, struct input *in)
 		default:
 			/* the write's 31 bytes: one newline is all it may add */
 			valid_watch(fz, in);
+			while (in->len < target)
+				append_str(in, "\n");
+		}
+		if (below(&fz->rng, 2))
+			append_str(in, "\n");
+		break;
+	case F_HOLDERS:
+		switch (below(&fz->rng, 3)) {
+		case 0:
+			/* leading zeros up to the write's 31 bytes and past */
+			if (below(&fz->rng, 2)) {
+				append_str(in, "mm=");
+				snprintf(num, sizeof(num), "%llu",
+					 some_own_mm(fz)->id);
+			} else {
+				append_str(in, "tgid=");
+				snprintf(num, sizeof(num), "%d",
+					 some_own_mm(fz)->tgid);
+			}
+			while (in->len + strlen(num) < target)
+				append_str(in, "0");
+			append_str(in, num);
+			break;
+		case 1:
+			/* the largest id, with zeros in front */
+			append_str(in, "mm=");
+			while (in->len + 20 < target)
+				append_str(in, "0");
+			append_str(in, below(&fz->rng, 2) ? "18446744073709551615" :
+				   "18446744073709551616");
+			break;
+		default:
+			/* one newline is all a command may add */
+			valid_holders(fz, in);
 			while (in->len < target)
 				append_str(in, "\n");
 		}
@@ -1086,7 +1283,7 @@ static int expect_vfs(enum fuzz_file file, const struct input *in)
 	case D_PWRITE:
 		if (in->off < 0)
 			return -EINVAL;
-		/* all three are seq_files: seq_open() clears FMODE_PWRITE */
+		/* every file is a seq_file: seq_open() clears FMODE_PWRITE */
 		return -ESPIPE;
 	case D_KERNEL:
 		return -EFAULT;		/* access_ok() */
@@ -1618,6 +1815,149 @@ static void check_watch(struct fuzzer *fz, int rfd, const struct input *in)
 	}
 }
 
+/* ---- the holders model ---- */
+
+/* The expected result of a write to holders, and the selection it makes. */
+static struct expect holders_expect(const struct input *in,
+				    struct holders_sel *c)
+{
+	int vfs = expect_vfs(F_HOLDERS, in);
+
+	*c = model_holders(in->data, in->len);
+	if (vfs != 1) {
+		c->kind = H_BAD;
+		return exactly(vfs);
+	}
+	/* README: anything else is EINVAL and keeps the selection */
+	return exactly(c->kind == H_BAD ? -EINVAL : 0);
+}
+
+static const char *holders_sel_name(const struct holders_sel *sel)
+{
+	static __thread char buf[32];
+
+	if (sel->kind == H_MM)
+		snprintf(buf, sizeof(buf), "mm=%llu", sel->val);
+	else if (sel->kind == H_TGID)
+		snprintf(buf, sizeof(buf), "tgid=%llu", sel->val);
+	else
+		snprintf(buf, sizeof(buf), "%s", sel->kind == H_ALL ? "all" : "?");
+	return buf;
+}
+
+/* Does the selection show the mm with this id and tgid? */
+static bool holders_selects(const struct holders_sel *sel,
+			    unsigned long long id, pid_t tgid)
+{
+	if (sel->kind == H_MM)
+		return id == sel->val;
+	if (sel->kind == H_TGID)
+		return tgid > 0 && (unsigned long long)tgid == sel->val;
+	return sel->kind == H_ALL;
+}
+
+/*
+ * holders' text, block by block: a header "mm id=ID tgid=N ..." (no
+ * leading blank), then its indented lines. NULL if it is well formed and
+ * one of the nsel selections shows every header's mm, else the first line
+ * that is not; *seen (if own) gets bit k for each own[k] shown.
+ */
+static const char *holders_scan(const char *text,
+				const struct holders_sel *sel, int nsel,
+				const struct own_mm *own, unsigned int *seen)
+{
+	unsigned long long id;
+	const char *s = text;
+	bool in_block = false;
+	int tgid, i, n;
+	size_t len;
+
+	if (own)
+		*seen = 0;
+	for (; *s; s += len + 1) {
+		len = strcspn(s, "\n");
+		if (!s[len])
+			return s;	/* a line cut short */
+		if (*s == ' ') {
+			if (!in_block)
+				return s;
+			continue;
+		}
+		n = 0;
+		if (strncmp(s, "mm id=", 6) || s[6] < '0' || s[6] > '9' ||
+		    sscanf(s + 6, "%llu tgid=%d comm=%n", &id, &tgid, &n) != 2 ||
+		    !n || (size_t)n + 6 > len)
+			return s;
+		for (i = 0; i < nsel && !holders_selects(&sel[i], id, tgid); i++)
+			;
+		if (i == nsel)
+			return s;
+		for (i = 0; own && i < NR_OWN_MMS; i++)
+			if (own[i].id == id)
+				*seen |= 1U << i;
+		in_block = true;
+	}
+	return NULL;
+}
+
+/* The whole of a seq_file from its start, through an fd kept open. */
+static ssize_t read_fd(int fd, char *buf, size_t size)
+{
+	size_t len = 0;
+	ssize_t n;
+
+	if (lseek(fd, 0, SEEK_SET) < 0)
+		return -errno;
+	while (len < size - 1) {
+		n = read(fd, buf + len, size - 1 - len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		if (!n)
+			break;
+		len += n;
+	}
+	buf[len] = '\0';
+	return len;
+}
+
+/*
+ * Read holders back, whole: every block shown is one the model's
+ * selection shows, and each of the fuzzer's own mms it selects is there.
+ * (A read walks all of mmrefs' hash buckets, 32768 by default, a couple
+ * of ms under TCG whatever it shows; a short read, which stops at the
+ * first block shown, saved little and proved less.)
+ */
+static void check_holders(struct fuzzer *fz, int rfd, const struct input *in)
+{
+	static char text[1 << 20];
+	unsigned int seen, want = 0;
+	const char *bad;
+	int k;
+
+	if (read_fd(rfd, text, sizeof(text)) < 0) {
+		fail(fz, in, "cannot read %s", MMREFS_HOLDERS);
+		return;
+	}
+	bad = holders_scan(text, &fz->h_sel, 1, fz->own, &seen);
+	if (bad) {
+		fail(fz, in, "holders, selection %s, shows \"%s\"",
+		     holders_sel_name(&fz->h_sel),
+		     quote(bad, strcspn(bad, "\n")));
+		return;
+	}
+	for (k = 0; k < NR_OWN_MMS; k++)
+		if (holders_selects(&fz->h_sel, fz->own[k].id, fz->own[k].tgid))
+			want |= 1U << k;
+	for (k = 0; k < NR_OWN_MMS && !((want & ~seen) & 1U << k); k++)
+		;
+	if (k < NR_OWN_MMS)
+		fail(fz, in, "holders, selection %s, lacks mm id=%llu tgid=%d",
+		     holders_sel_name(&fz->h_sel), fz->own[k].id,
+		     fz->own[k].tgid);
+}
+
 /* ---- the fuzzers ---- */
 
 static int fuzzer_init(struct fuzzer *fz, enum fuzz_file file,
@@ -1973,6 +2313,83 @@ static void fuzz_watch(struct __test_metadata *_metadata, unsigned long writes,
 	free(fz);
 }
 
+/*
+ * holders: single writer, every result predicted by the model, the
+ * selection read back after each write.
+ */
+static void fuzz_holders(struct __test_metadata *_metadata,
+			 unsigned long writes, const pid_t *waiters,
+			 const struct own_mm *own)
+{
+	static const char * const res_name[] = {
+		"accepted", "EINVAL", "EFAULT", "ESPIPE", "other",
+	};
+	static const int res_err[] = { 0, EINVAL, EFAULT, ESPIPE };
+	unsigned long res[ARRAY_SIZE(res_name)] = { 0 }, kinds[H_TGID + 1] = { 0 };
+	struct fuzzer *fz = calloc(1, sizeof(*fz));
+	struct input *in = calloc(1, sizeof(*in));
+	struct holders_sel all = { .kind = H_ALL }, c;
+	struct expect ok = exactly(0), e;
+	int wfd, rfd, got, len = 0;
+	double t0 = now_s();
+	char line[160];
+	unsigned long i;
+	unsigned int k;
+
+	ASSERT_NE(NULL, fz);
+	ASSERT_NE(NULL, in);
+	ASSERT_EQ(0, fuzzer_init(fz, F_HOLDERS, F_HOLDERS + 1, waiters));
+	memcpy(fz->own, own, sizeof(fz->own));
+	wfd = open(MMREFS_HOLDERS, O_WRONLY | O_CLOEXEC);
+	rfd = open(MMREFS_HOLDERS, O_RDONLY | O_CLOEXEC);
+	ASSERT_LE(0, wfd);
+	ASSERT_LE(0, rfd);
+	ASSERT_EQ(0, plain_write(fz, wfd, "all", ok));
+	fz->h_sel = all;
+	check_holders(fz, rfd, NULL);
+	ASSERT_EQ(0, fz->failures);
+
+	for (i = 0; i < writes; i++) {
+		gen_content(fz, in);
+		gen_delivery(fz, in);
+		e = holders_expect(in, &c);
+		one_write(fz, wfd, in, e, &got);
+		for (k = 0; k < ARRAY_SIZE(res_err) && got != -res_err[k]; k++)
+			;
+		res[k]++;
+		if (!got && c.kind != H_BAD) {
+			kinds[c.kind]++;
+			fz->h_sel = c;
+		}
+		check_holders(fz, rfd, in);
+	}
+	/* every mm shown again */
+	plain_write(fz, wfd, "all", ok);
+	fz->h_sel = all;
+	check_holders(fz, rfd, NULL);
+
+	for (k = 0; k < ARRAY_SIZE(res_name); k++)
+		len += snprintf(line + len, sizeof(line) - len, "%s%s %lu",
+				k ? ", " : "", res_name[k], res[k]);
+	note("holders: %lu writes, %lu accepted, seed 0x%llx, %.1f s\n",
+	     fz->writes, fz->accepted, fuzz_seed(), now_s() - t0);
+	note("holders: fuzzed %s\n", line);
+	note("holders: accepted all %lu, mm= %lu, tgid= %lu\n",
+	     kinds[H_ALL], kinds[H_MM], kinds[H_TGID]);
+	EXPECT_EQ(0, fz->failures);
+	/* every kind of answer and of selection was seen */
+	for (k = 0; k + 1 < ARRAY_SIZE(res); k++)
+		EXPECT_LT(0, res[k]) TH_LOG("no %s", res_name[k]);
+	EXPECT_EQ(0, res[ARRAY_SIZE(res) - 1]);
+	for (k = H_ALL; k <= H_TGID; k++)
+		EXPECT_LT(0, kinds[k]);
+	close(wfd);
+	close(rfd);
+	fuzzer_fini(fz);
+	free(in);
+	free(fz);
+}
+
 /* ---- concurrent writers and readers ---- */
 
 struct conc {
@@ -1981,6 +2398,8 @@ struct conc {
 	int stop;
 	unsigned long failures;
 	char filter_ok[3][32];	/* the values concurrent writers may set */
+	struct holders_sel holders_ok[3];
+	struct own_mm own[NR_OWN_MMS];
 };
 
 struct writer {
@@ -1996,6 +2415,7 @@ struct writer {
  */
 static bool conc_allowed(struct fuzzer *fz, struct conc *cc, const struct input *in)
 {
+	struct holders_sel hs;
 	struct borrow_cmd c;
 	struct watch_cmd wc;
 	struct expect e;
@@ -2006,6 +2426,14 @@ static bool conc_allowed(struct fuzzer *fz, struct conc *cc, const struct input 
 		return true;
 	if (fz->file == F_WATCH)
 		return watch_expect(fz, in, &wc, &e);
+	if (fz->file == F_HOLDERS) {
+		hs = model_holders(in->data, in->len);
+		for (i = 0; i < 3 && hs.kind != H_BAD; i++)
+			if (hs.kind == cc->holders_ok[i].kind &&
+			    hs.val == cc->holders_ok[i].val)
+				return true;
+		return hs.kind == H_BAD;
+	}
 	if (fz->file == F_FILTER) {
 		if (model_filter(in->data, in->len, canon, sizeof(canon)))
 			return true;
@@ -2025,6 +2453,7 @@ static bool conc_allowed(struct fuzzer *fz, struct conc *cc, const struct input 
 static void conc_write(struct fuzzer *fz, struct conc *cc, int fd[NR_FILES],
 		       enum fuzz_file file, struct input *in)
 {
+	struct holders_sel hs;
 	struct watch_cmd wc;
 	struct borrow_cmd c;
 	struct expect e;
@@ -2044,6 +2473,8 @@ static void conc_write(struct fuzzer *fz, struct conc *cc, int fd[NR_FILES],
 		e = borrow_expect(fz, in, &c);
 	} else if (file == F_WATCH) {
 		watch_expect(fz, in, &wc, &e);
+	} else if (file == F_HOLDERS) {
+		e = holders_expect(in, &hs);
 	} else {
 		model = expect_vfs(file, in);
 		if (model == 1)
@@ -2069,6 +2500,7 @@ static void *writer_run(void *arg)
 		return NULL;
 	}
 	fz->concurrent = true;
+	memcpy(fz->own, cc->own, sizeof(fz->own));
 	for (f = 0; f < NR_FILES; f++)
 		fd[f] = open(file_path[f], O_WRONLY | O_CLOEXEC);
 	for (i = 0; i < w->writes && !__atomic_load_n(&cc->stop, __ATOMIC_RELAXED);
@@ -2150,6 +2582,9 @@ static bool reader_check(struct reader *r, const char *text)
 		}
 		return true;
 	}
+	/* only the mms some writer may select: never all */
+	if (!strcmp(r->path, MMREFS_HOLDERS))
+		return !holders_scan(text, r->conc->holders_ok, 3, NULL, NULL);
 	if (!strcmp(r->path, BORROW_CONTROL)) {
 		if (!borrow_list(text, pid, mode, &n, BORROW_MAX))
 			return false;
@@ -2195,6 +2630,7 @@ static void *reader_run(void *arg)
 FIXTURE(fuzz) {
 	pid_t waiters[NR_WAITERS];
 	int fds[NR_WAITERS];
+	struct own_mm own[NR_OWN_MMS];	/* the waiters' mms, then ours */
 };
 
 FIXTURE_SETUP(fuzz)
@@ -2213,9 +2649,18 @@ FIXTURE_SETUP(fuzz)
 	ASSERT_EQ(0, borrow_cmd("release all"));
 	ASSERT_EQ(0, mmrefs_write_file(MMREFS_WATCH, "clear"));
 	ASSERT_EQ(0, mmrefs_write_file(MMREFS_WATCH, "stack=0"));
+	ASSERT_EQ(0, mmrefs_write_file(MMREFS_HOLDERS, "all"));
 	for (i = 0; i < NR_WAITERS; i++) {
 		self->waiters[i] = mmrefs_spawn_waiter("mmr_fuzz", &self->fds[i]);
 		ASSERT_GT(self->waiters[i], 0);
+		self->own[i].tgid = self->waiters[i];
+	}
+	/* each process is an mm of its own, tracked from its fork */
+	self->own[NR_WAITERS].tgid = getpid();
+	for (i = 0; i < NR_OWN_MMS; i++) {
+		self->own[i].id = mmrefs_id_of(self->own[i].tgid);
+		ASSERT_NE(-1ULL, self->own[i].id) TH_LOG("no mm of %d in mms",
+							 self->own[i].tgid);
 	}
 }
 
@@ -2225,13 +2670,15 @@ FIXTURE_TEARDOWN(fuzz)
 
 	/*
 	 * no borrow or watch outlives the test (a watch would outlive the
-	 * waiter it is on for up to a second); recording is back on
+	 * waiter it is on for up to a second); recording is back on, holders
+	 * shows every mm
 	 */
 	if (!borrow_missing())
 		borrow_cmd("release all");
 	if (!mmrefs_missing()) {
 		mmrefs_write_file(MMREFS_WATCH, "clear");
 		mmrefs_write_file(MMREFS_WATCH, "stack=0");
+		mmrefs_write_file(MMREFS_HOLDERS, "all");
 	}
 	mmrefs_reset_filter();
 	for (i = 0; i < NR_WAITERS; i++)
@@ -2280,19 +2727,36 @@ TEST_F_TIMEOUT(fuzz, watch_rejects_or_applies, 300)
 	EXPECT_EQ(0, mmrefs_field(text, "stack"));
 }
 
+TEST_F_TIMEOUT(fuzz, holders_rejects_or_applies, 300)
+{
+	struct holders_sel all = { .kind = H_ALL };
+	unsigned int seen;
+	const char *text;
+
+	if (_metadata->skip)
+		return;
+	fuzz_holders(_metadata, HOLDERS_WRITES, self->waiters, self->own);
+	/* all again: every mm of ours is shown */
+	text = mmrefs_read_file(MMREFS_HOLDERS);
+	ASSERT_NE(NULL, text);
+	EXPECT_EQ(NULL, holders_scan(text, &all, 1, self->own, &seen));
+	EXPECT_EQ((1U << NR_OWN_MMS) - 1, seen);
+}
+
 /*
- * Writers hammer all four files from threads and processes while
+ * Writers hammer all five files from threads and processes while
  * readers read every file. Results must still match the model (the
  * borrower's and watch's may also see the other writers' borrows and
  * watches), and no reader may ever see a value no writer was allowed to
- * set.
+ * set: holders only ever shows the mms the writers may select.
  */
 TEST_F_TIMEOUT(fuzz, concurrent_writers_and_readers, 300)
 {
 	static const char * const read_paths[] = {
 		MMREFS_MMS, MMREFS_HISTORY, MMREFS_STATS, MMREFS_FILTER,
-		MMREFS_ENABLE, BORROW_CONTROL, MMREFS_WATCH,
+		MMREFS_ENABLE, BORROW_CONTROL, MMREFS_WATCH, MMREFS_HOLDERS,
 	};
+	struct holders_sel all = { .kind = H_ALL };
 	pthread_t wt[NR_FILES * CONC_THREADS_PER_FILE];
 	pthread_t rt[ARRAY_SIZE(read_paths)];
 	struct writer w[NR_FILES * CONC_THREADS_PER_FILE];
@@ -2301,7 +2765,9 @@ TEST_F_TIMEOUT(fuzz, concurrent_writers_and_readers, 300)
 	const char *text;
 	struct writer pw;
 	pid_t procs[CONC_PROCS];
+	unsigned int seen;
 	struct conc *cc;
+	char line[32];
 	unsigned int i, nw = 0, nr = 0;
 	double t0 = now_s();
 	int status, f;
@@ -2317,6 +2783,16 @@ TEST_F_TIMEOUT(fuzz, concurrent_writers_and_readers, 300)
 	snprintf(cc->filter_ok[1], sizeof(cc->filter_ok[1]), "tgid=%d\n",
 		 self->waiters[0]);
 	snprintf(cc->filter_ok[2], sizeof(cc->filter_ok[2]), "comm=mmr_fuzz\n");
+	/* holders: waiter 0's mm, waiter 1's tgid, an id no mm has */
+	memcpy(cc->own, self->own, sizeof(cc->own));
+	cc->holders_ok[0].kind = H_MM;
+	cc->holders_ok[0].val = self->own[0].id;
+	cc->holders_ok[1].kind = H_TGID;
+	cc->holders_ok[1].val = self->own[1].tgid;
+	cc->holders_ok[2].kind = H_MM;
+	cc->holders_ok[2].val = NO_MM_ID;
+	snprintf(line, sizeof(line), "mm=%llu", self->own[0].id);
+	ASSERT_EQ(0, mmrefs_write_file(MMREFS_HOLDERS, line));
 	for (f = 0; f < NR_FILES; f++)
 		writes0 += totals->writes[f];
 
@@ -2387,12 +2863,20 @@ TEST_F_TIMEOUT(fuzz, concurrent_writers_and_readers, 300)
 	text = mmrefs_read_file(MMREFS_WATCH);
 	ASSERT_NE(NULL, text);
 	EXPECT_EQ(mmrefs_field(text, "slots"), mmrefs_field(text, "free"));
+	/* and holders shows every mm again, ours included */
+	EXPECT_EQ(0, mmrefs_write_file(MMREFS_HOLDERS, "all"));
+	text = mmrefs_read_file(MMREFS_HOLDERS);
+	ASSERT_NE(NULL, text);
+	EXPECT_EQ(NULL, holders_scan(text, &all, 1, self->own, &seen));
+	EXPECT_EQ((1U << NR_OWN_MMS) - 1, seen);
 	munmap(cc, PAGE);
 }
 
 TEST_F(fuzz, total_writes)
 {
+	struct holders_sel all = { .kind = H_ALL };
 	unsigned long writes = 0;
+	unsigned int seen;
 	const char *text;
 	int f;
 
@@ -2400,9 +2884,11 @@ TEST_F(fuzz, total_writes)
 		return;
 	for (f = 0; f < NR_FILES; f++)
 		writes += totals->writes[f];
-	note("total: %lu writes (filter %lu, enable %lu, control %lu, watch %lu), seed 0x%llx\n",
+	note("total: %lu writes (filter %lu, enable %lu, control %lu, watch %lu, holders %lu)\n",
 	     writes, totals->writes[F_FILTER], totals->writes[F_ENABLE],
-	     totals->writes[F_BORROW], totals->writes[F_WATCH], fuzz_seed());
+	     totals->writes[F_BORROW], totals->writes[F_WATCH],
+	     totals->writes[F_HOLDERS]);
+	note("seed 0x%llx\n", fuzz_seed());
 	note("accepted %lu, EINVAL %lu, EFAULT %lu, ESPIPE %lu\n",
 	     totals->accepted, totals->einval, totals->efault,
 	     totals->espipe);
@@ -2411,6 +2897,7 @@ TEST_F(fuzz, total_writes)
 	     totals->enospc, totals->reads);
 	EXPECT_LE(TOTAL_WRITES_MIN, writes);
 	EXPECT_LE(WATCH_WRITES, totals->writes[F_WATCH]);
+	EXPECT_LE(HOLDERS_WRITES, totals->writes[F_HOLDERS]);
 	/* each kind of result was seen at least once */
 	EXPECT_LT(0, totals->accepted);
 	EXPECT_LT(0, totals->einval);
@@ -2428,6 +2915,10 @@ TEST_F(fuzz, total_writes)
 	ASSERT_NE(NULL, text);
 	EXPECT_EQ(mmrefs_field(text, "slots"), mmrefs_field(text, "free"));
 	EXPECT_EQ(0, mmrefs_field(text, "stack"));
+	text = mmrefs_read_file(MMREFS_HOLDERS);
+	ASSERT_NE(NULL, text);
+	EXPECT_EQ(NULL, holders_scan(text, &all, 1, self->own, &seen));
+	EXPECT_EQ((1U << NR_OWN_MMS) - 1, seen);
 }
 
 TEST_HARNESS_MAIN
