@@ -1,22 +1,23 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Hostile input for every writable debugfs file: mmrefs' filter, enable
- * and watch, and the borrower's control. Malformed, oversized, binary (NUL
- * bytes included), partial (a prefix of a command), offset (pwrite, or a
- * seek first), bad-buffer and valid writes, then the same from several
- * threads and processes at once while others read every file.
+ * Hostile input for every writable debugfs file: mmrefs' filter, enable,
+ * watch and holders, and the borrower's control. Malformed, oversized,
+ * binary (NUL bytes included), partial (a prefix of a command), offset
+ * (pwrite, or a seek first), bad-buffer and valid writes, then the same
+ * from several threads and processes at once while others read every
+ * file.
  *
  * A model of each file's parser (the interface spec in README.md and the
  * borrower's header comment) predicts every write's result: EINVAL for
  * anything that is not a command, EFAULT for a buffer the kernel cannot
  * read, ESPIPE for pwrite (every file is a seq_file), for the borrower
- * ENOENT (release of a pid it does not hold), ESRCH (no mm) and EBUSY (32
- * borrows), and for watch ESRCH (no such task, no mm, or -pid=N of no
- * watch), EEXIST (that mm is already watched) and ENOSPC (every slot in
- * use). A write is accepted only if it is a valid command, and whole.
- * After each write of the single-writer tests the file is read back: a
- * rejected write leaves the state unchanged, an accepted one sets what it
- * says.
+ * ENOENT (release of a pid it holds nothing but leaks of), ESRCH (no mm)
+ * and EBUSY (32 borrows, leaks included), and for watch ESRCH (no such
+ * task, no mm, or -pid=N of no watch), EEXIST (that mm is already
+ * watched) and ENOSPC (every slot in use). A write is accepted only if it
+ * is a valid command, and whole. After each write of the single-writer
+ * tests the file is read back: a rejected write leaves the state
+ * unchanged, an accepted one sets what it says.
  *
  * watch arms hardware watchpoints on the mm of the pid it is given, so the
  * fuzzer arms only mms it owns: its waiters, and a process of two tasks
@@ -25,6 +26,16 @@
  * mutation makes is checked in /proc first: no such task or a kernel
  * thread is ESRCH; a user task (init, the fuzzer itself: busy mms that
  * would trap on every context switch) is never written.
+ *
+ * holders selects which mms it shows (all, mm=ID or tgid=N); its read-back
+ * checks every block's header against the selection, and that the mms the
+ * fuzzer knows (its own, its waiters') are shown when selected.
+ *
+ * The borrower's leak PID is a grab only unloading the module gives back,
+ * so the model counts leaks and, at LEAK_CAP of them and at the end of
+ * the control test (and in the teardown, if any is left), unloads and
+ * reloads mmrefs_borrow ($MMREFS_BORROW_KO) and checks the list is empty.
+ * The concurrent test never leaks.
  *
  * The PRNG is seeded from MMREFS_FUZZ_SEED (default below) and each test
  * derives its own stream from it, so any failure replays with the seed it
@@ -65,11 +76,12 @@
 #define ENABLE_WRITES		32000
 #define BORROW_WRITES		32000
 #define WATCH_WRITES		16000
+#define HOLDERS_WRITES		12000
 #define CONC_WRITES		1500
 #define CONC_THREADS_PER_FILE	2
 #define CONC_PROCS		2
 #define CONC_SECONDS		20
-#define TOTAL_WRITES_MIN	100000
+#define TOTAL_WRITES_MIN	128000
 
 /* The kernel's buffers: anything this long or longer is EINVAL. */
 #define FILTER_SIZE		32	/* filter_write() */
@@ -80,6 +92,7 @@
 #define WATCH_SIZE		32	/* watch_write() */
 #define WATCH_WORD		24	/* mmrefs_watch_command() */
 #define WATCH_SLOTS_MAX		4	/* HBP_NUM: one register per mm at most */
+#define HOLDERS_SIZE		32	/* holders_write() */
 #define COMM_MAX		15	/* TASK_COMM_LEN - 1 */
 
 /* A hold this long outlives any test; shorter ones are released at once. */
@@ -87,6 +100,8 @@
 /* Release everything before a default 10 s hold could expire. */
 #define BORROW_MAX_AGE_MS	4000
 #define BORROW_MODEL_CAP	8
+/* Leaks the model lets pile up before it reloads the borrower. */
+#define LEAK_CAP		4
 
 #define PAGE			4096
 #define INPUT_MAX		(3 * PAGE + 64)
@@ -98,24 +113,38 @@
 
 /* The pids the watch model knows an mm of: the waiters and a twin's two. */
 #define NR_KNOWN		(NR_WAITERS + 2)
+/* The mms the holders model knows: the waiters', then the fuzzer's own. */
+#define NR_OWN_MMS		(NR_WAITERS + 1)
+/* An mm id no mm has: ids count up from 1 and are never reused. */
+#define NO_MM_ID		1000000000000000000ULL
 
-enum fuzz_file { F_FILTER, F_ENABLE, F_BORROW, F_WATCH, NR_FILES };
+#define MMREFS_HOLDERS		MMREFS_DIR "/holders"
+
+enum fuzz_file { F_FILTER, F_ENABLE, F_BORROW, F_WATCH, F_HOLDERS, NR_FILES };
 
 static const char * const file_path[NR_FILES] = {
 	[F_FILTER] = MMREFS_FILTER,
 	[F_ENABLE] = MMREFS_ENABLE,
 	[F_BORROW] = BORROW_CONTROL,
 	[F_WATCH] = MMREFS_WATCH,
+	[F_HOLDERS] = MMREFS_HOLDERS,
 };
 
 static const char * const file_name[NR_FILES] = {
 	[F_FILTER] = "filter", [F_ENABLE] = "enable", [F_BORROW] = "control",
-	[F_WATCH] = "watch",
+	[F_WATCH] = "watch", [F_HOLDERS] = "holders",
 };
 
 static const size_t file_limit[NR_FILES] = {
 	[F_FILTER] = FILTER_SIZE, [F_ENABLE] = ENABLE_SIZE,
 	[F_BORROW] = BORROW_SIZE, [F_WATCH] = WATCH_SIZE,
+	[F_HOLDERS] = HOLDERS_SIZE,
+};
+
+/* An mm the fuzzer owns: its id in mms and its tgid. */
+struct own_mm {
+	unsigned long long id;
+	pid_t tgid;
 };
 
 /* How the bytes reach the kernel. */
@@ -227,6 +256,14 @@ static struct expect exactly(int r)
 	return either(r, r);
 }
 
+/* What holders shows: every mm, the one mm=ID or the mms of tgid=N. */
+enum holders_kind { H_BAD, H_ALL, H_MM, H_TGID };
+
+struct holders_sel {
+	enum holders_kind kind;
+	unsigned long long val;		/* the id or the tgid */
+};
+
 /*
  * State shared by the generator, the model and the checks of one writer.
  * Single-writer tests also keep the borrower's list here.
@@ -242,8 +279,8 @@ struct fuzzer {
 	char *hole;			/* the guard page */
 	unsigned long failures, logged;
 	unsigned long writes, accepted;
-	/* borrower model: held borrows in list order */
-	int nb;
+	/* borrower model: held borrows in list order, nleaks of them leaks */
+	int nb, nleaks;
 	pid_t b_pid[64];
 	char b_mode[64][8];
 	double b_born[64];
@@ -255,6 +292,9 @@ struct fuzzer {
 	int w_slots, w_stack;
 	pid_t w_pid[WATCH_SLOTS_MAX];	/* 0: free */
 	int w_mm[WATCH_SLOTS_MAX];
+	/* holders model: the selection, and the mms the fuzzer owns */
+	struct holders_sel h_sel;
+	struct own_mm own[NR_OWN_MMS];
 };
 
 /*
@@ -391,20 +431,25 @@ static int model_enable(const char *in, size_t len, char *canon, size_t clen)
 	return 0;
 }
 
-enum borrow_kind { B_BAD, B_RELEASE_ALL, B_RELEASE, B_GRAB, B_GET };
+enum borrow_kind { B_BAD, B_RELEASE_ALL, B_RELEASE, B_GRAB, B_GET, B_LEAK };
 
 struct borrow_cmd {
 	enum borrow_kind kind;
 	int pid;
 	unsigned long long hold;
+	bool leak_word;		/* its first word is "leak", valid or not */
 };
 
-/* The borrower's syntax (borrow_command()); semantics are up to the caller. */
+/*
+ * The borrower's syntax (borrow_command()); semantics are up to the caller.
+ * leak takes a pid and nothing else: "leak PID HOLD_MS" is EINVAL.
+ */
 static struct borrow_cmd model_borrow(const char *in, size_t len,
 				      unsigned int max_hold)
 {
 	struct borrow_cmd c = { .kind = B_BAD, .hold = 10000 };
 	char s[BORROW_SIZE], *argv[4], *tok, *p;
+	enum borrow_kind kind;
 	int argc = 0;
 
 	/* one command of text: a NUL byte is not part of any */
@@ -416,6 +461,8 @@ static struct borrow_cmd model_borrow(const char *in, size_t len,
 	while ((tok = strsep(&p, " \t\n"))) {
 		if (!*tok)
 			continue;
+		if (!argc)
+			c.leak_word = !strcmp(tok, "leak");
 		if (argc == 4)
 			return c;
 		argv[argc++] = tok;
@@ -431,15 +478,20 @@ static struct borrow_cmd model_borrow(const char *in, size_t len,
 			c.kind = B_RELEASE;
 		return c;
 	}
-	if (argc > 3 || k_pos_int(argv[1], &c.pid))
+	if (!strcmp(argv[0], "grab"))
+		kind = B_GRAB;
+	else if (!strcmp(argv[0], "get"))
+		kind = B_GET;
+	else if (!strcmp(argv[0], "leak"))
+		kind = B_LEAK;
+	else
+		return c;
+	if (argc > (kind == B_LEAK ? 2 : 3) || k_pos_int(argv[1], &c.pid))
 		return c;
 	if (argc == 3 && (argv[2][0] == '-' || k_strtoull(argv[2], &c.hold) ||
 			  !c.hold || c.hold > max_hold))
 		return c;
-	if (!strcmp(argv[0], "grab"))
-		c.kind = B_GRAB;
-	else if (!strcmp(argv[0], "get"))
-		c.kind = B_GET;
+	c.kind = kind;
 	return c;
 }
 
@@ -485,6 +537,45 @@ static struct watch_cmd model_watch(const char *in, size_t len)
 		err = k_strtoint(strchr(word, '=') + 1, &c.pid);
 		if (!err && c.pid > 0)
 			c.kind = word[0] == '-' ? W_DISARM : W_ARM;
+	}
+	return c;
+}
+
+/*
+ * The holders file's syntax (copy_command(), holders_write()): one word
+ * and an optional newline in a write of at most 31 bytes: all, mm=ID
+ * (kstrtou64(), ID > 0) or tgid=N (kstrtoint(), N > 0). Anything else,
+ * a number out of range included, is EINVAL.
+ */
+static struct holders_sel model_holders(const char *in, size_t len)
+{
+	struct holders_sel c = { .kind = H_BAD };
+	char s[HOLDERS_SIZE];
+	unsigned long long id;
+	int tgid;
+	size_t l;
+
+	if (!len || len >= HOLDERS_SIZE || memchr(in, '\0', len))
+		return c;
+	memcpy(s, in, len);
+	s[len] = '\0';
+	l = strcspn(s, "\n");
+	if (!l || s[l + (s[l] == '\n')])
+		return c;
+	s[l] = '\0';
+
+	if (!strcmp(s, "all")) {
+		c.kind = H_ALL;
+	} else if (!strncmp(s, "mm=", 3)) {
+		if (!k_strtoull(s + 3, &id) && id) {
+			c.kind = H_MM;
+			c.val = id;
+		}
+	} else if (!strncmp(s, "tgid=", 5)) {
+		if (!k_strtoint(s + 5, &tgid) && tgid > 0) {
+			c.kind = H_TGID;
+			c.val = tgid;
+		}
 	}
 	return c;
 }
@@ -558,7 +649,7 @@ static const char * const enable_tokens[] = {
 static const char * const borrow_tokens[] = {
 	"grab", "get", "release", "all", "GRAB", "steal", "0", "-1", "+", "2",
 	"4194305", "2147483648", "60000", "60001", "1", "99999999999", " ",
-	"\t", "\n", "  ", "", "release all", "+0",
+	"\t", "\n", "  ", "", "release all", "+0", "leak", "LEAK", "leaks",
 };
 
 static const char * const watch_tokens[] = {
@@ -567,6 +658,14 @@ static const char * const watch_tokens[] = {
 	"2147483648", "-2147483648", "4294967295", "4294967296",
 	"99999999999999999999", "0x10", " ", "\t", "\n", "\r", "", "pid=2",
 	"stack=1", "clear\n",
+};
+
+static const char * const holders_tokens[] = {
+	"all", "ALL", "all\n", "mm=", "tgid=", "mm", "tgid", "id=", "pid=", "=",
+	"-", "+", "0", "1", "2", "-1", "+1", "007", "2147483647", "2147483648",
+	"-2147483648", "4294967296", "18446744073709551615",
+	"18446744073709551616", "99999999999999999999", "0x10", " ", "\t",
+	"\n", "\r", "", "mm=0", "tgid=0", "mm=1", "tgid=1",
 };
 
 static void append(struct input *in, const void *p, size_t n)
@@ -678,21 +777,26 @@ static void valid_enable(struct fuzzer *fz, struct input *in)
 	append_str(in, ok[below(&fz->rng, ARRAY_SIZE(ok))]);
 }
 
+/*
+ * Mostly grab and get; leak rarely (each one stays until the borrower is
+ * reloaded), and never in the concurrent test.
+ */
 static void valid_borrow(struct fuzzer *fz, struct input *in)
 {
-	unsigned int r = below(&fz->rng, 10);
+	static const char * const cmds[] = { "grab", "get", "leak" };
+	unsigned int r = below(&fz->rng, 40);
 
 	if (below(&fz->rng, 4) == 0)
 		append_sep(fz, in);
-	if (r < 2) {
+	if (r < 8) {
 		append_str(in, "release");
 		append_sep(fz, in);
 		append_str(in, "all");
-	} else if (r < 4) {
+	} else if (r < 16) {
 		append_str(in, "release");
 		append_sep(fz, in);
 		append_pid(fz, in, some_waiter(fz));
-	} else if (r < 9 || fz->concurrent) {
+	} else if (r < 36 || fz->concurrent) {
 		append_str(in, below(&fz->rng, 2) ? "grab" : "get");
 		append_sep(fz, in);
 		append_pid(fz, in, some_waiter(fz));
@@ -701,12 +805,21 @@ static void valid_borrow(struct fuzzer *fz, struct input *in)
 			appendf(in, "%u", HOLD_STABLE_MS +
 				below(&fz->rng, fz->max_hold - HOLD_STABLE_MS + 1));
 		}
-	} else {
+	} else if (r < 38) {
 		/* no mm: ESRCH */
-		append_str(in, below(&fz->rng, 2) ? "grab" : "get");
+		append_str(in, cmds[below(&fz->rng, ARRAY_SIZE(cmds))]);
 		append_sep(fz, in);
 		appendf(in, "%d", below(&fz->rng, 2) ? 2 : fz->pid_max + 1 +
 			(int)below(&fz->rng, 1000));
+	} else {
+		append_str(in, "leak");
+		append_sep(fz, in);
+		append_pid(fz, in, some_waiter(fz));
+		/* a leak takes no HOLD_MS: EINVAL */
+		if (r == 39) {
+			append_sep(fz, in);
+			appendf(in, "%u", 1 + below(&fz->rng, fz->max_hold));
+		}
 	}
 	if (below(&fz->rng, 3) == 0)
 		append_str(in, "\n");
@@ -770,6 +883,80 @@ static void valid_watch(struct fuzzer *fz, struct input *in)
 		append_str(in, "\n");
 }
 
+/* A number in one of kstrtoull()'s spellings. */
+static void append_num(struct fuzzer *fz, struct input *in,
+		       unsigned long long v)
+{
+	switch (below(&fz->rng, 8)) {
+	case 0:
+		appendf(in, "+%llu", v);
+		break;
+	case 1:
+		appendf(in, "00%llu", v);
+		break;
+	default:
+		appendf(in, "%llu", v);
+	}
+}
+
+static const struct own_mm *some_own_mm(struct fuzzer *fz)
+{
+	return &fz->own[below(&fz->rng, NR_OWN_MMS)];
+}
+
+/*
+ * Mostly the mms the fuzzer owns, whose blocks the read-back must find;
+ * all rarely, as it shows every mm. Concurrent writers select only what
+ * their readers know: waiter 0's mm, waiter 1's tgid, or no mm at all.
+ */
+static void valid_holders(struct fuzzer *fz, struct input *in)
+{
+	/* not an id nor a tgid: zero, negative, out of range */
+	static const char * const nonvalues[] = {
+		"mm=0", "mm=+0", "mm=-1", "mm=-0", "mm=18446744073709551616",
+		"mm=99999999999999999999", "tgid=0", "tgid=-1", "tgid=-0",
+		"tgid=2147483648", "tgid=-2147483648", "tgid=4294967297",
+	};
+	unsigned int r = below(&fz->rng, 20);
+
+	if (fz->concurrent) {
+		switch (below(&fz->rng, 3)) {
+		case 0:
+			append_str(in, "mm=");
+			append_num(fz, in, fz->own[0].id);
+			break;
+		case 1:
+			append_str(in, "tgid=");
+			append_pid(fz, in, fz->own[1].tgid);
+			break;
+		default:
+			append_str(in, "mm=");
+			append_num(fz, in, NO_MM_ID);
+		}
+	} else if (r < 2) {
+		append_str(in, "all");
+	} else if (r < 8) {
+		append_str(in, "mm=");
+		append_num(fz, in, some_own_mm(fz)->id);
+	} else if (r < 10) {
+		/* the kernel's own (init is mm 1), or none */
+		append_str(in, "mm=");
+		append_num(fz, in, below(&fz->rng, 2) ? 1 + below(&fz->rng, 64) :
+			   rnd(&fz->rng) | 1ULL << 63);
+	} else if (r < 15) {
+		append_str(in, "tgid=");
+		append_pid(fz, in, some_own_mm(fz)->tgid);
+	} else if (r < 17) {
+		append_str(in, "tgid=");
+		append_pid(fz, in, below(&fz->rng, 2) ? 1 + below(&fz->rng, 200) :
+			   1 + below(&fz->rng, INT_MAX));
+	} else {
+		append_str(in, nonvalues[below(&fz->rng, ARRAY_SIZE(nonvalues))]);
+	}
+	if (below(&fz->rng, 2))
+		append_str(in, "\n");
+}
+
 static void valid_cmd(struct fuzzer *fz, struct input *in)
 {
 	if (fz->file == F_FILTER)
@@ -778,6 +965,8 @@ static void valid_cmd(struct fuzzer *fz, struct input *in)
 		valid_enable(fz, in);
 	else if (fz->file == F_WATCH)
 		valid_watch(fz, in);
+	else if (fz->file == F_HOLDERS)
+		valid_holders(fz, in);
 	else
 		valid_borrow(fz, in);
 }
@@ -850,6 +1039,9 @@ static void token_soup(struct fuzzer *fz, struct input *in)
 	} else if (fz->file == F_WATCH) {
 		toks = watch_tokens;
 		nt = ARRAY_SIZE(watch_tokens);
+	} else if (fz->file == F_HOLDERS) {
+		toks = holders_tokens;
+		nt = ARRAY_SIZE(holders_tokens);
 	} else {
 		toks = borrow_tokens;
 		nt = ARRAY_SIZE(borrow_tokens);
@@ -861,8 +1053,13 @@ static void token_soup(struct fuzzer *fz, struct input *in)
 			append(in, "", 1);	/* a NUL byte */
 			break;
 		case 1:
-			append_pid(fz, in, fz->file == F_WATCH ? some_known(fz) :
-				   some_waiter(fz));
+			if (fz->file == F_HOLDERS)
+				append_num(fz, in, below(&fz->rng, 2) ?
+					   some_own_mm(fz)->id :
+					   (unsigned long long)some_own_mm(fz)->tgid);
+			else
+				append_pid(fz, in, fz->file == F_WATCH ?
+					   some_known(fz) : some_waiter(fz));
 			break;
 		default:
 			append_str(in, toks[below(&fz->rng, nt)]);
@@ -876,7 +1073,7 @@ static void token_soup(struct fuzzer *fz, struct input *in)
 static void boundary(struct fuzzer *fz, struct input *in)
 {
 	size_t target, limit = file_limit[fz->file];
-	char c, num[16];
+	char c, num[24];
 
 	target = limit - 3 + below(&fz->rng, 6);
 	switch (fz->file) {
@@ -928,6 +1125,40 @@ static void boundary(struct fuzzer *fz, struct input *in)
 		default:
 			/* the write's 31 bytes: one newline is all it may add */
 			valid_watch(fz, in);
+			while (in->len < target)
+				append_str(in, "\n");
+		}
+		if (below(&fz->rng, 2))
+			append_str(in, "\n");
+		break;
+	case F_HOLDERS:
+		switch (below(&fz->rng, 3)) {
+		case 0:
+			/* leading zeros up to the write's 31 bytes and past */
+			if (below(&fz->rng, 2)) {
+				append_str(in, "mm=");
+				snprintf(num, sizeof(num), "%llu",
+					 some_own_mm(fz)->id);
+			} else {
+				append_str(in, "tgid=");
+				snprintf(num, sizeof(num), "%d",
+					 some_own_mm(fz)->tgid);
+			}
+			while (in->len + strlen(num) < target)
+				append_str(in, "0");
+			append_str(in, num);
+			break;
+		case 1:
+			/* the largest id, with zeros in front */
+			append_str(in, "mm=");
+			while (in->len + 20 < target)
+				append_str(in, "0");
+			append_str(in, below(&fz->rng, 2) ? "18446744073709551615" :
+				   "18446744073709551616");
+			break;
+		default:
+			/* one newline is all a command may add */
+			valid_holders(fz, in);
 			while (in->len < target)
 				append_str(in, "\n");
 		}
@@ -1016,7 +1247,7 @@ static void gen_delivery(struct fuzzer *fz, struct input *in)
 		in->how = D_WRITE;
 	} else if (r < 80) {
 		in->how = D_PWRITE;
-		in->off = below(&fz->rng, 10) ? 1 + below(&fz->rng, 1 << 20) : -1;
+		in->off = below(&fz->rng, 10) ? 1 + (long long)below(&fz->rng, 1 << 20) : -1;
 	} else if (r < 86) {
 		in->how = D_SEEK;
 		in->off = 1 + below(&fz->rng, 4096);
@@ -1086,7 +1317,7 @@ static int expect_vfs(enum fuzz_file file, const struct input *in)
 	case D_PWRITE:
 		if (in->off < 0)
 			return -EINVAL;
-		/* all three are seq_files: seq_open() clears FMODE_PWRITE */
+		/* every file is a seq_file: seq_open() clears FMODE_PWRITE */
 		return -ESPIPE;
 	case D_KERNEL:
 		return -EFAULT;		/* access_ok() */
@@ -1317,22 +1548,42 @@ static void check_borrows(struct fuzzer *fz, const struct input *in)
 
 /* ---- the borrower's model ---- */
 
+static bool is_leak(const struct fuzzer *fz, int i)
+{
+	return !strcmp(fz->b_mode[i], "leak");
+}
+
+/* A borrow of pid that release PID gives back: any but a leak. */
 static bool model_holds(const struct fuzzer *fz, pid_t pid)
 {
 	int i;
 
+	for (i = 0; i < fz->nb; i++)
+		if (fz->b_pid[i] == pid && !is_leak(fz, i))
+			return true;
+	return false;
+}
+
+/* Does pid have leaks (and nothing release PID would give back)? */
+static bool model_leaks_only(const struct fuzzer *fz, pid_t pid)
+{
+	int i;
+
+	if (model_holds(fz, pid))
+		return false;
 	for (i = 0; i < fz->nb; i++)
 		if (fz->b_pid[i] == pid)
 			return true;
 	return false;
 }
 
+/* release PID (pid > 0) or release all (pid 0): leaks stay. */
 static void model_release(struct fuzzer *fz, pid_t pid)
 {
 	int i, j = 0;
 
 	for (i = 0; i < fz->nb; i++) {
-		if (fz->b_pid[i] == pid)
+		if ((!pid || fz->b_pid[i] == pid) && !is_leak(fz, i))
 			continue;
 		fz->b_pid[j] = fz->b_pid[i];
 		fz->b_born[j] = fz->b_born[i];
@@ -1413,10 +1664,18 @@ static void borrow_apply(struct fuzzer *fz, int fd, const struct borrow_cmd *c)
 
 	switch (c->kind) {
 	case B_RELEASE_ALL:
-		fz->nb = 0;
+		model_release(fz, 0);
 		break;
 	case B_RELEASE:
 		model_release(fz, c->pid);
+		break;
+	case B_LEAK:
+		/* held until the borrower is unloaded */
+		fz->b_pid[fz->nb] = c->pid;
+		snprintf(fz->b_mode[fz->nb], sizeof(fz->b_mode[0]), "leak");
+		fz->b_born[fz->nb] = now_s();
+		fz->nb++;
+		fz->nleaks++;
 		break;
 	case B_GRAB:
 	case B_GET:
@@ -1618,6 +1877,149 @@ static void check_watch(struct fuzzer *fz, int rfd, const struct input *in)
 	}
 }
 
+/* ---- the holders model ---- */
+
+/* The expected result of a write to holders, and the selection it makes. */
+static struct expect holders_expect(const struct input *in,
+				    struct holders_sel *c)
+{
+	int vfs = expect_vfs(F_HOLDERS, in);
+
+	*c = model_holders(in->data, in->len);
+	if (vfs != 1) {
+		c->kind = H_BAD;
+		return exactly(vfs);
+	}
+	/* README: anything else is EINVAL and keeps the selection */
+	return exactly(c->kind == H_BAD ? -EINVAL : 0);
+}
+
+static const char *holders_sel_name(const struct holders_sel *sel)
+{
+	static __thread char buf[32];
+
+	if (sel->kind == H_MM)
+		snprintf(buf, sizeof(buf), "mm=%llu", sel->val);
+	else if (sel->kind == H_TGID)
+		snprintf(buf, sizeof(buf), "tgid=%llu", sel->val);
+	else
+		snprintf(buf, sizeof(buf), "%s", sel->kind == H_ALL ? "all" : "?");
+	return buf;
+}
+
+/* Does the selection show the mm with this id and tgid? */
+static bool holders_selects(const struct holders_sel *sel,
+			    unsigned long long id, pid_t tgid)
+{
+	if (sel->kind == H_MM)
+		return id == sel->val;
+	if (sel->kind == H_TGID)
+		return tgid > 0 && (unsigned long long)tgid == sel->val;
+	return sel->kind == H_ALL;
+}
+
+/*
+ * holders' text, block by block: a header "mm id=ID tgid=N ..." (no
+ * leading blank), then its indented lines. NULL if it is well formed and
+ * one of the nsel selections shows every header's mm, else the first line
+ * that is not; *seen (if own) gets bit k for each own[k] shown.
+ */
+static const char *holders_scan(const char *text,
+				const struct holders_sel *sel, int nsel,
+				const struct own_mm *own, unsigned int *seen)
+{
+	unsigned long long id;
+	const char *s = text;
+	bool in_block = false;
+	int tgid, i, n;
+	size_t len;
+
+	if (own)
+		*seen = 0;
+	for (; *s; s += len + 1) {
+		len = strcspn(s, "\n");
+		if (!s[len])
+			return s;	/* a line cut short */
+		if (*s == ' ') {
+			if (!in_block)
+				return s;
+			continue;
+		}
+		n = 0;
+		if (strncmp(s, "mm id=", 6) || s[6] < '0' || s[6] > '9' ||
+		    sscanf(s + 6, "%llu tgid=%d comm=%n", &id, &tgid, &n) != 2 ||
+		    !n || (size_t)n + 6 > len)
+			return s;
+		for (i = 0; i < nsel && !holders_selects(&sel[i], id, tgid); i++)
+			;
+		if (i == nsel)
+			return s;
+		for (i = 0; own && i < NR_OWN_MMS; i++)
+			if (own[i].id == id)
+				*seen |= 1U << i;
+		in_block = true;
+	}
+	return NULL;
+}
+
+/* The whole of a seq_file from its start, through an fd kept open. */
+static ssize_t read_fd(int fd, char *buf, size_t size)
+{
+	size_t len = 0;
+	ssize_t n;
+
+	if (lseek(fd, 0, SEEK_SET) < 0)
+		return -errno;
+	while (len < size - 1) {
+		n = read(fd, buf + len, size - 1 - len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		if (!n)
+			break;
+		len += n;
+	}
+	buf[len] = '\0';
+	return len;
+}
+
+/*
+ * Read holders back, whole: every block shown is one the model's
+ * selection shows, and each of the fuzzer's own mms it selects is there.
+ * (A read walks all of mmrefs' hash buckets, 32768 by default, a couple
+ * of ms under TCG whatever it shows; a short read, which stops at the
+ * first block shown, saved little and proved less.)
+ */
+static void check_holders(struct fuzzer *fz, int rfd, const struct input *in)
+{
+	static char text[1 << 20];
+	unsigned int seen, want = 0;
+	const char *bad;
+	int k;
+
+	if (read_fd(rfd, text, sizeof(text)) < 0) {
+		fail(fz, in, "cannot read %s", MMREFS_HOLDERS);
+		return;
+	}
+	bad = holders_scan(text, &fz->h_sel, 1, fz->own, &seen);
+	if (bad) {
+		fail(fz, in, "holders, selection %s, shows \"%s\"",
+		     holders_sel_name(&fz->h_sel),
+		     quote(bad, strcspn(bad, "\n")));
+		return;
+	}
+	for (k = 0; k < NR_OWN_MMS; k++)
+		if (holders_selects(&fz->h_sel, fz->own[k].id, fz->own[k].tgid))
+			want |= 1U << k;
+	for (k = 0; k < NR_OWN_MMS && !((want & ~seen) & 1U << k); k++)
+		;
+	if (k < NR_OWN_MMS)
+		fail(fz, in, "holders, selection %s, lacks mm id=%llu tgid=%d",
+		     holders_sel_name(&fz->h_sel), fz->own[k].id,
+		     fz->own[k].tgid);
+}
+
 /* ---- the fuzzers ---- */
 
 static int fuzzer_init(struct fuzzer *fz, enum fuzz_file file,
@@ -1751,17 +2153,106 @@ static void borrow_fill(struct fuzzer *fz, int fd)
 	}
 }
 
+/*
+ * Unload and reload the borrower: the only way to give leaks back. No
+ * control file may be open, as an open file pins the module. Its
+ * max_hold_ms stays. 0 or -errno.
+ */
+static int borrow_reload(void)
+{
+	const char *ko = getenv("MMREFS_BORROW_KO");
+	char params[32] = "", s[32];
+	int err;
+
+	if (!ko)
+		ko = "test_modules/mmrefs_borrow.ko";
+	if (read_path(BORROW_MAX_HOLD, s, sizeof(s)) > 0)
+		snprintf(params, sizeof(params), "max_hold_ms=%lu",
+			 strtoul(s, NULL, 10));
+	/* a file closed a moment ago may still hold it */
+	err = mmrefs_unload_module("mmrefs_borrow");
+	if (err == -EAGAIN && loop_until(!mmrefs_unload_module("mmrefs_borrow")))
+		err = 0;
+	return err ? err : mmrefs_load_module(ko, params);
+}
+
+/*
+ * Release every borrow; if leaks remain, reload the borrower. 0 once the
+ * list is empty, or -errno.
+ */
+static int borrow_clean(void)
+{
+	const char *text;
+	int err = borrow_cmd("release all");
+
+	if (err)
+		return err;
+	text = mmrefs_read_file(BORROW_CONTROL);
+	if (!text)
+		return -EIO;
+	if (!*text)
+		return 0;
+	err = borrow_reload();
+	if (err)
+		return err;
+	text = mmrefs_read_file(BORROW_CONTROL);
+	return text && !*text ? 0 : -EBUSY;
+}
+
+/*
+ * The model's leaks are given back: reload the borrower (closing *fd
+ * first) and check that the list it starts with is empty.
+ */
+static void borrow_reload_fuzz(struct __test_metadata *_metadata,
+			       struct fuzzer *fz, int *fd,
+			       const struct input *in)
+{
+	int err;
+
+	close(*fd);
+	err = borrow_reload();
+	if (err)
+		fail(fz, in, "cannot reload mmrefs_borrow: %s", strerror(-err));
+	fz->nb = 0;
+	fz->nleaks = 0;
+	*fd = open(BORROW_CONTROL, O_WRONLY | O_CLOEXEC);
+	ASSERT_LE(0, *fd);
+	check_borrows(fz, in);
+}
+
+/* When the oldest borrow that can expire was taken; 0: there is none. */
+static double borrow_oldest(const struct fuzzer *fz)
+{
+	int i;
+
+	/* the list is in the order they were taken */
+	for (i = 0; i < fz->nb; i++)
+		if (!is_leak(fz, i))
+			return fz->b_born[i];
+	return 0;
+}
+
 static void fuzz_borrow(struct __test_metadata *_metadata, unsigned long writes,
 			const pid_t *waiters)
 {
+	static const char * const res_name[] = {
+		"accepted", "EINVAL", "EFAULT", "ESPIPE", "ESRCH", "EBUSY",
+		"other",
+	};
+	static const int res_err[] = { 0, EINVAL, EFAULT, ESPIPE, ESRCH, EBUSY };
+	unsigned long leak_res[ARRAY_SIZE(res_name)] = { 0 };
+	unsigned long i, full_from = writes / 2, full_to = full_from + 500;
+	unsigned long leaks_only = 0, reloads = 0;
 	struct fuzzer *fz = calloc(1, sizeof(*fz));
 	struct input *in = calloc(1, sizeof(*in));
 	struct expect ok = exactly(0);
+	int fd, got, len = 0;
+	double t0 = now_s(), born;
 	struct borrow_cmd c;
+	bool only_leaks;
 	struct expect e;
-	int fd, got;
-	double t0 = now_s();
-	unsigned long i, full_from = writes / 2, full_to = full_from + 500;
+	char line[160];
+	unsigned int k;
 
 	ASSERT_NE(NULL, fz);
 	ASSERT_NE(NULL, in);
@@ -1774,34 +2265,67 @@ static void fuzz_borrow(struct __test_metadata *_metadata, unsigned long writes,
 		if (i == full_from) {
 			/* a fresh start: none of these may expire while full */
 			plain_write(fz, fd, "release all", ok);
-			fz->nb = 0;
+			model_release(fz, 0);
 			borrow_fill(fz, fd);
+			/* a leak counts toward the limit like any borrow */
+			snprintf(line, sizeof(line), "leak %d", waiters[0]);
+			got = plain_write(fz, fd, line, exactly(-EBUSY));
+			for (k = 0; k < ARRAY_SIZE(res_err) && got != -res_err[k]; k++)
+				;
+			leak_res[k]++;
 		}
 		/* stay full: fuzz meets EBUSY, releases included */
 		if (i > full_from && i < full_to && fz->nb < BORROW_MAX)
 			borrow_fill(fz, fd);
 		/* before a default hold expires, and to keep reads short */
-		if (fz->nb && (now_s() - fz->b_born[0] > BORROW_MAX_AGE_MS / 1000.0 ||
-			       (fz->nb > BORROW_MODEL_CAP &&
-				(i < full_from || i >= full_to)))) {
+		born = borrow_oldest(fz);
+		if (born && (now_s() - born > BORROW_MAX_AGE_MS / 1000.0 ||
+			     (fz->nb - fz->nleaks > BORROW_MODEL_CAP &&
+			      (i < full_from || i >= full_to)))) {
 			plain_write(fz, fd, "release all", ok);
-			fz->nb = 0;
+			model_release(fz, 0);
 		}
 		gen_content(fz, in);
 		gen_delivery(fz, in);
 		e = borrow_expect(fz, in, &c);
+		only_leaks = c.kind == B_RELEASE && model_leaks_only(fz, c.pid);
 		one_write(fz, fd, in, e, &got);
+		if (c.leak_word) {
+			for (k = 0; k < ARRAY_SIZE(res_err) && got != -res_err[k]; k++)
+				;
+			leak_res[k]++;
+		}
+		leaks_only += only_leaks && got == -ENOENT;
 		if (!got)
 			borrow_apply(fz, fd, &c);
 		check_borrows(fz, in);
+		/* leaks stay until the borrower is unloaded */
+		if (fz->nleaks >= LEAK_CAP) {
+			borrow_reload_fuzz(_metadata, fz, &fd, in);
+			reloads++;
+		}
 	}
 	plain_write(fz, fd, "release all", ok);
-	fz->nb = 0;
+	model_release(fz, 0);
 	check_borrows(fz, NULL);
+	/* only the leaks are left: unloading gives them back */
+	borrow_reload_fuzz(_metadata, fz, &fd, NULL);
+	reloads++;
 
+	for (k = 0; k < ARRAY_SIZE(res_name); k++)
+		len += snprintf(line + len, sizeof(line) - len, "%s%s %lu",
+				k ? ", " : "", res_name[k], leak_res[k]);
 	note("control: %lu writes, %lu accepted, seed 0x%llx, %.1f s\n",
 	     fz->writes, fz->accepted, fuzz_seed(), now_s() - t0);
+	note("control: leak commands %s\n", line);
+	note("control: %lu reloads; %lu ENOENT for release of a pid with only leaks\n",
+	     reloads, leaks_only);
 	EXPECT_EQ(0, fz->failures);
+	/* each answer a leak can get, and release skipping a leak */
+	for (k = 0; k + 1 < ARRAY_SIZE(res_name); k++)
+		EXPECT_LT(0, leak_res[k]) TH_LOG("no leak got %s", res_name[k]);
+	EXPECT_EQ(0, leak_res[ARRAY_SIZE(res_name) - 1]);
+	EXPECT_LT(0, leaks_only);
 	close(fd);
 	fuzzer_fini(fz);
 	free(in);
@@ -1973,6 +2497,83 @@ static void fuzz_watch(struct __test_metadata *_metadata, unsigned long writes,
 	free(fz);
 }
 
+/*
+ * holders: single writer, every result predicted by the model, the
+ * selection read back after each write.
+ */
+static void fuzz_holders(struct __test_metadata *_metadata,
+			 unsigned long writes, const pid_t *waiters,
+			 const struct own_mm *own)
+{
+	static const char * const res_name[] = {
+		"accepted", "EINVAL", "EFAULT", "ESPIPE", "other",
+	};
+	static const int res_err[] = { 0, EINVAL, EFAULT, ESPIPE };
+	unsigned long res[ARRAY_SIZE(res_name)] = { 0 }, kinds[H_TGID + 1] = { 0 };
+	struct fuzzer *fz = calloc(1, sizeof(*fz));
+	struct input *in = calloc(1, sizeof(*in));
+	struct holders_sel all = { .kind = H_ALL }, c;
+	struct expect ok = exactly(0), e;
+	int wfd, rfd, got, len = 0;
+	double t0 = now_s();
+	char line[160];
+	unsigned long i;
+	unsigned int k;
+
+	ASSERT_NE(NULL, fz);
+	ASSERT_NE(NULL, in);
+	ASSERT_EQ(0, fuzzer_init(fz, F_HOLDERS, F_HOLDERS + 1, waiters));
+	memcpy(fz->own, own, sizeof(fz->own));
+	wfd = open(MMREFS_HOLDERS, O_WRONLY | O_CLOEXEC);
+	rfd = open(MMREFS_HOLDERS, O_RDONLY | O_CLOEXEC);
+	ASSERT_LE(0, wfd);
+	ASSERT_LE(0, rfd);
+	ASSERT_EQ(0, plain_write(fz, wfd, "all", ok));
+	fz->h_sel = all;
+	check_holders(fz, rfd, NULL);
+	ASSERT_EQ(0, fz->failures);
+
+	for (i = 0; i < writes; i++) {
+		gen_content(fz, in);
+		gen_delivery(fz, in);
+		e = holders_expect(in, &c);
+		one_write(fz, wfd, in, e, &got);
+		for (k = 0; k < ARRAY_SIZE(res_err) && got != -res_err[k]; k++)
+			;
+		res[k]++;
+		if (!got && c.kind != H_BAD) {
+			kinds[c.kind]++;
+			fz->h_sel = c;
+		}
+		check_holders(fz, rfd, in);
+	}
+	/* every mm shown again */
+	plain_write(fz, wfd, "all", ok);
+	fz->h_sel = all;
+	check_holders(fz, rfd, NULL);
+
+	for (k = 0; k < ARRAY_SIZE(res_name); k++)
+		len += snprintf(line + len, sizeof(line) - len, "%s%s %lu",
+				k ? ", " : "", res_name[k], res[k]);
+	note("holders: %lu writes, %lu accepted, seed 0x%llx, %.1f s\n",
+	     fz->writes, fz->accepted, fuzz_seed(), now_s() - t0);
+	note("holders: fuzzed %s\n", line);
+	note("holders: accepted all %lu, mm= %lu, tgid= %lu\n",
+	     kinds[H_ALL], kinds[H_MM], kinds[H_TGID]);
+	EXPECT_EQ(0, fz->failures);
+	/* every kind of answer and of selection was seen */
+	for (k = 0; k + 1 < ARRAY_SIZE(res); k++)
+		EXPECT_LT(0, res[k]) TH_LOG("no %s", res_name[k]);
+	EXPECT_EQ(0, res[ARRAY_SIZE(res) - 1]);
+	for (k = H_ALL; k <= H_TGID; k++)
+		EXPECT_LT(0, kinds[k]);
+	close(wfd);
+	close(rfd);
+	fuzzer_fini(fz);
+	free(in);
+	free(fz);
+}
+
 /* ---- concurrent writers and readers ---- */
 
 struct conc {
@@ -1981,6 +2582,8 @@ struct conc {
 	int stop;
 	unsigned long failures;
 	char filter_ok[3][32];	/* the values concurrent writers may set */
+	struct holders_sel holders_ok[3];
+	struct own_mm own[NR_OWN_MMS];
 };
 
 struct writer {
@@ -1996,6 +2599,7 @@ struct writer {
  */
 static bool conc_allowed(struct fuzzer *fz, struct conc *cc, const struct input *in)
 {
+	struct holders_sel hs;
 	struct borrow_cmd c;
 	struct watch_cmd wc;
 	struct expect e;
@@ -2006,6 +2610,14 @@ static bool conc_allowed(struct fuzzer *fz, struct conc *cc, const struct input 
 		return true;
 	if (fz->file == F_WATCH)
 		return watch_expect(fz, in, &wc, &e);
+	if (fz->file == F_HOLDERS) {
+		hs = model_holders(in->data, in->len);
+		for (i = 0; i < 3 && hs.kind != H_BAD; i++)
+			if (hs.kind == cc->holders_ok[i].kind &&
+			    hs.val == cc->holders_ok[i].val)
+				return true;
+		return hs.kind == H_BAD;
+	}
 	if (fz->file == F_FILTER) {
 		if (model_filter(in->data, in->len, canon, sizeof(canon)))
 			return true;
@@ -2019,12 +2631,14 @@ static bool conc_allowed(struct fuzzer *fz, struct conc *cc, const struct input 
 	c = model_borrow(in->data, in->len, fz->max_hold);
 	if (c.kind == B_GRAB || c.kind == B_GET)
 		return is_waiter(fz, c.pid) && c.hold >= HOLD_STABLE_MS;
-	return true;
+	/* only a reload gives a leak back, and the others are writing */
+	return c.kind != B_LEAK;
 }
 
 static void conc_write(struct fuzzer *fz, struct conc *cc, int fd[NR_FILES],
 		       enum fuzz_file file, struct input *in)
 {
+	struct holders_sel hs;
 	struct watch_cmd wc;
 	struct borrow_cmd c;
 	struct expect e;
@@ -2044,6 +2658,8 @@ static void conc_write(struct fuzzer *fz, struct conc *cc, int fd[NR_FILES],
 		e = borrow_expect(fz, in, &c);
 	} else if (file == F_WATCH) {
 		watch_expect(fz, in, &wc, &e);
+	} else if (file == F_HOLDERS) {
+		e = holders_expect(in, &hs);
 	} else {
 		model = expect_vfs(file, in);
 		if (model == 1)
@@ -2069,6 +2685,7 @@ static void *writer_run(void *arg)
 		return NULL;
 	}
 	fz->concurrent = true;
+	memcpy(fz->own, cc->own, sizeof(fz->own));
 	for (f = 0; f < NR_FILES; f++)
 		fd[f] = open(file_path[f], O_WRONLY | O_CLOEXEC);
 	for (i = 0; i < w->writes && !__atomic_load_n(&cc->stop, __ATOMIC_RELAXED);
@@ -2150,6 +2767,9 @@ static bool reader_check(struct reader *r, const char *text)
 		}
 		return true;
 	}
+	/* only the mms some writer may select: never all */
+	if (!strcmp(r->path, MMREFS_HOLDERS))
+		return !holders_scan(text, r->conc->holders_ok, 3, NULL, NULL);
 	if (!strcmp(r->path, BORROW_CONTROL)) {
 		if (!borrow_list(text, pid, mode, &n, BORROW_MAX))
 			return false;
@@ -2195,6 +2815,7 @@ static void *reader_run(void *arg)
 FIXTURE(fuzz) {
 	pid_t waiters[NR_WAITERS];
 	int fds[NR_WAITERS];
+	struct own_mm own[NR_OWN_MMS];	/* the waiters' mms, then ours */
 };
 
 FIXTURE_SETUP(fuzz)
@@ -2210,12 +2831,22 @@ FIXTURE_SETUP(fuzz)
 		SKIP(return, "%s", why);
 	ASSERT_NE(NULL, totals);
 	mmrefs_reset_filter();
-	ASSERT_EQ(0, borrow_cmd("release all"));
+	/* no borrow left, leaks included */
+	ASSERT_EQ(0, borrow_clean());
 	ASSERT_EQ(0, mmrefs_write_file(MMREFS_WATCH, "clear"));
 	ASSERT_EQ(0, mmrefs_write_file(MMREFS_WATCH, "stack=0"));
+	ASSERT_EQ(0, mmrefs_write_file(MMREFS_HOLDERS, "all"));
 	for (i = 0; i < NR_WAITERS; i++) {
 		self->waiters[i] = mmrefs_spawn_waiter("mmr_fuzz", &self->fds[i]);
 		ASSERT_GT(self->waiters[i], 0);
+		self->own[i].tgid = self->waiters[i];
+	}
+	/* each process is an mm of its own, tracked from its fork */
+	self->own[NR_WAITERS].tgid = getpid();
+	for (i = 0; i < NR_OWN_MMS; i++) {
+		self->own[i].id = mmrefs_id_of(self->own[i].tgid);
+		ASSERT_NE(-1ULL, self->own[i].id) TH_LOG("no mm of %d in mms",
+							 self->own[i].tgid);
 	}
 }
 
@@ -2224,14 +2855,16 @@ FIXTURE_TEARDOWN(fuzz)
 	int i;
 
 	/*
-	 * no borrow or watch outlives the test (a watch would outlive the
-	 * waiter it is on for up to a second); recording is back on
+	 * no borrow (a leak only goes with a reload) or watch outlives the
+	 * test (a watch would outlive the waiter it is on for up to a
+	 * second); recording is back on, holders shows every mm
 	 */
 	if (!borrow_missing())
-		borrow_cmd("release all");
+		borrow_clean();
 	if (!mmrefs_missing()) {
 		mmrefs_write_file(MMREFS_WATCH, "clear");
 		mmrefs_write_file(MMREFS_WATCH, "stack=0");
+		mmrefs_write_file(MMREFS_HOLDERS, "all");
 	}
 	mmrefs_reset_filter();
 	for (i = 0; i < NR_WAITERS; i++)
@@ -2262,7 +2895,7 @@ TEST_F_TIMEOUT(fuzz, borrow_control_rejects_or_applies, 300)
 	if (_metadata->skip)
 		return;
 	fuzz_borrow(_metadata, BORROW_WRITES, self->waiters);
-	/* every borrow released: the list is empty */
+	/* every borrow released, every leak unloaded: the list is empty */
 	EXPECT_STREQ("", mmrefs_read_file(BORROW_CONTROL));
 }
 
@@ -2280,19 +2913,37 @@ TEST_F_TIMEOUT(fuzz, watch_rejects_or_applies, 300)
 	EXPECT_EQ(0, mmrefs_field(text, "stack"));
 }
 
+TEST_F_TIMEOUT(fuzz, holders_rejects_or_applies, 300)
+{
+	struct holders_sel all = { .kind = H_ALL };
+	unsigned int seen;
+	const char *text;
+
+	if (_metadata->skip)
+		return;
+	fuzz_holders(_metadata, HOLDERS_WRITES, self->waiters, self->own);
+	/* all again: every mm of ours is shown */
+	text = mmrefs_read_file(MMREFS_HOLDERS);
+	ASSERT_NE(NULL, text);
+	EXPECT_EQ(NULL, holders_scan(text, &all, 1, self->own, &seen));
+	EXPECT_EQ((1U << NR_OWN_MMS) - 1, seen);
+}
+
 /*
- * Writers hammer all four files from threads and processes while
+ * Writers hammer all five files from threads and processes while
  * readers read every file. Results must still match the model (the
  * borrower's and watch's may also see the other writers' borrows and
  * watches), and no reader may ever see a value no writer was allowed to
- * set.
+ * set: holders only ever shows the mms the writers may select. No
+ * writer leaks.
  */
 TEST_F_TIMEOUT(fuzz, concurrent_writers_and_readers, 300)
 {
 	static const char * const read_paths[] = {
 		MMREFS_MMS, MMREFS_HISTORY, MMREFS_STATS, MMREFS_FILTER,
-		MMREFS_ENABLE, BORROW_CONTROL, MMREFS_WATCH,
+		MMREFS_ENABLE, BORROW_CONTROL, MMREFS_WATCH, MMREFS_HOLDERS,
 	};
+	struct holders_sel all = { .kind = H_ALL };
 	pthread_t wt[NR_FILES * CONC_THREADS_PER_FILE];
 	pthread_t rt[ARRAY_SIZE(read_paths)];
 	struct writer w[NR_FILES * CONC_THREADS_PER_FILE];
@@ -2301,7 +2952,9 @@ TEST_F_TIMEOUT(fuzz, concurrent_writers_and_readers, 300)
 	const char *text;
 	struct writer pw;
 	pid_t procs[CONC_PROCS];
+	unsigned int seen;
 	struct conc *cc;
+	char line[32];
 	unsigned int i, nw = 0, nr = 0;
 	double t0 = now_s();
 	int status, f;
@@ -2317,6 +2970,16 @@ TEST_F_TIMEOUT(fuzz, concurrent_writers_and_readers, 300)
 	snprintf(cc->filter_ok[1], sizeof(cc->filter_ok[1]), "tgid=%d\n",
 		 self->waiters[0]);
 	snprintf(cc->filter_ok[2], sizeof(cc->filter_ok[2]), "comm=mmr_fuzz\n");
+	/* holders: waiter 0's mm, waiter 1's tgid, an id no mm has */
+	memcpy(cc->own, self->own, sizeof(cc->own));
+	cc->holders_ok[0].kind = H_MM;
+	cc->holders_ok[0].val = self->own[0].id;
+	cc->holders_ok[1].kind = H_TGID;
+	cc->holders_ok[1].val = self->own[1].tgid;
+	cc->holders_ok[2].kind = H_MM;
+	cc->holders_ok[2].val = NO_MM_ID;
+	snprintf(line, sizeof(line), "mm=%llu", self->own[0].id);
+	ASSERT_EQ(0, mmrefs_write_file(MMREFS_HOLDERS, line));
 	for (f = 0; f < NR_FILES; f++)
 		writes0 += totals->writes[f];
 
@@ -2387,12 +3050,20 @@ TEST_F_TIMEOUT(fuzz, concurrent_writers_and_readers, 300)
 	text = mmrefs_read_file(MMREFS_WATCH);
 	ASSERT_NE(NULL, text);
 	EXPECT_EQ(mmrefs_field(text, "slots"), mmrefs_field(text, "free"));
+	/* and holders shows every mm again, ours included */
+	EXPECT_EQ(0, mmrefs_write_file(MMREFS_HOLDERS, "all"));
+	text = mmrefs_read_file(MMREFS_HOLDERS);
+	ASSERT_NE(NULL, text);
+	EXPECT_EQ(NULL, holders_scan(text, &all, 1, self->own, &seen));
+	EXPECT_EQ((1U << NR_OWN_MMS) - 1, seen);
 	munmap(cc, PAGE);
 }
 
 TEST_F(fuzz, total_writes)
 {
+	struct holders_sel all = { .kind = H_ALL };
 	unsigned long writes = 0;
+	unsigned int seen;
 	const char *text;
 	int f;
 
@@ -2400,9 +3071,11 @@ TEST_F(fuzz, total_writes)
 		return;
 	for (f = 0; f < NR_FILES; f++)
 		writes += totals->writes[f];
-	note("total: %lu writes (filter %lu, enable %lu, control %lu, watch %lu), seed 0x%llx\n",
+	note("total: %lu writes (filter %lu, enable %lu, control %lu, watch %lu, holders %lu)\n",
 	     writes, totals->writes[F_FILTER], totals->writes[F_ENABLE],
-	     totals->writes[F_BORROW], totals->writes[F_WATCH], fuzz_seed());
+	     totals->writes[F_BORROW], totals->writes[F_WATCH],
+	     totals->writes[F_HOLDERS]);
+	note("seed 0x%llx\n", fuzz_seed());
 	note("accepted %lu, EINVAL %lu, EFAULT %lu, ESPIPE %lu\n",
 	     totals->accepted, totals->einval, totals->efault,
 	     totals->espipe);
@@ -2411,6 +3084,7 @@ TEST_F(fuzz, total_writes)
 	     totals->enospc, totals->reads);
 	EXPECT_LE(TOTAL_WRITES_MIN, writes);
 	EXPECT_LE(WATCH_WRITES, totals->writes[F_WATCH]);
+	EXPECT_LE(HOLDERS_WRITES, totals->writes[F_HOLDERS]);
 	/* each kind of result was seen at least once */
 	EXPECT_LT(0, totals->accepted);
 	EXPECT_LT(0, totals->einval);
@@ -2428,6 +3102,12 @@ TEST_F(fuzz, total_writes)
 	ASSERT_NE(NULL, text);
 	EXPECT_EQ(mmrefs_field(text, "slots"), mmrefs_field(text, "free"));
 	EXPECT_EQ(0, mmrefs_field(text, "stack"));
+	text = mmrefs_read_file(MMREFS_HOLDERS);
+	ASSERT_NE(NULL, text);
+	EXPECT_EQ(NULL, holders_scan(text, &all, 1, self->own, &seen));
+	EXPECT_EQ((1U << NR_OWN_MMS) - 1, seen);
+	/* and the borrower holds nothing, no leak either */
+	EXPECT_STREQ("", mmrefs_read_file(BORROW_CONTROL));
 }
 
 TEST_HARNESS_MAIN
