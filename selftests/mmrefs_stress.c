@@ -98,7 +98,8 @@ static const char * const outcome_names[NR_OUTCOMES] = {
 
 /* What was done to which file; the first NR_FILES are the read targets. */
 enum target {
-	T_MMS, T_HISTORY, T_STATS, T_FILTER, T_ENABLE, T_WATCH, T_CONTROL,
+	T_MMS, T_HISTORY, T_STATS, T_FILTER, T_ENABLE, T_WATCH, T_HOLDERS,
+	T_LEAKS, T_CONTROL,
 	NR_FILES,
 	W_FILTER = NR_FILES, W_ENABLE, W_WATCH, B_GRAB, B_GET, B_RELEASE,
 	NR_TARGETS,
@@ -127,6 +128,10 @@ static const struct {
 	[T_ENABLE] = { "read enable", MMREFS_ENABLE, BIT(OUT_OK) | MODULE_OUT },
 	[T_WATCH] = { "read watch", MMREFS_WATCH,
 		      BIT(OUT_OK) | MODULE_OUT | BIT(OUT_NA) },
+	[T_HOLDERS] = { "read holders", MMREFS_DIR "/holders",
+			BIT(OUT_OK) | MODULE_OUT },
+	[T_LEAKS] = { "read leaks", MMREFS_DIR "/leaks",
+		      BIT(OUT_OK) | MODULE_OUT },
 	[T_CONTROL] = { "read borrow control", BORROW_CONTROL, BIT(OUT_OK) },
 	[W_FILTER] = { "write filter", MMREFS_FILTER, BIT(OUT_OK) | MODULE_OUT },
 	[W_ENABLE] = { "write enable", MMREFS_ENABLE, BIT(OUT_OK) | MODULE_OUT },
