@@ -495,7 +495,12 @@ void mmrefs_record(const struct mm_struct *mm, enum mmrefs_op op,
 	rcu_read_lock();
 	e = lookup(mm);
 	if (!e) {
-		if (op == MMREFS_OP_PUT || op == MMREFS_OP_FREE)
+		/*
+		 * A holder's put (not an exit's or an exec's, whose mm may
+		 * just have been created unseen, e.g. while loading).
+		 */
+		if (op == MMREFS_OP_PUT && (cause == MMREFS_CAUSE_PUT ||
+					    cause == MMREFS_CAUSE_ASYNC))
 			after_free(mm, op, site);
 		rcu_read_unlock();
 		mmrefs_count_stat(MMREFS_STAT_UNTRACKED);
