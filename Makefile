@@ -4,6 +4,9 @@
 # top-level Kbuild holds the obj-m lines.  Project targets:
 #   make deps     install build/test dependencies and both guest kernels
 #   make check    lint, build and VM-test against Debian 6.1 and 6.12
+#   make check-debug  build a KASAN/lockdep/PROVE_RCU/ODEBUG kernel from
+#                 linux-source-6.1 (once, .cache/debug-kernel/) and run
+#                 the kselftests (and scripts/stress, if present) on it
 #   make demo     boot a guest and show mmrefs following a process
 #                 (KERNEL=6.12 make demo for the other kernel)
 #   make bench    what mmrefs costs against no tracer, ftrace kprobe
@@ -31,13 +34,15 @@ install: modules_install
 # Works without KDIR too: the project's own builds live in .cache/.
 clean:
 	@if [ -d $(KDIR) ]; then $(MAKE) -C $(KDIR) M=$(CURDIR) clean; fi
-	rm -rf .cache/build .cache/check .cache/initramfs-* .cache/vmtest-* .cache/stress-*
+	rm -rf .cache/build .cache/check .cache/check-debug .cache/initramfs-* \
+		.cache/vmtest-* .cache/stress-*
 	@if [ -f selftests/Makefile ] && [ -d .cache/linux-source ]; then \
 		$(MAKE) -C selftests KDIR=$(KDIR) OUTPUT=$(CURDIR)/selftests \
 			KSFT_DIR=$(CURDIR)/.cache/linux-source/tools/testing/selftests clean; \
 	fi
 
-# Also forget the downloaded kernels and extracted linux-source files.
+# Also forget the downloaded kernels, the debug kernel and the extracted
+# linux-source files.
 distclean: clean
 	rm -rf .cache
 
@@ -46,6 +51,9 @@ deps:
 
 check:
 	@scripts/check
+
+check-debug:
+	@scripts/check-debug
 
 demo: deps
 	@scripts/vmtest --kernel $(KERNEL) -- sh /mmrefs/scripts/demo-guest.sh
@@ -61,4 +69,5 @@ stress: deps
 		scripts/stress --kernel $$k $(STRESS_ARGS) || rc=1; \
 	done; exit $$rc
 
-.PHONY: all modules modules_install install clean distclean deps check demo bench stress
+.PHONY: all modules modules_install install clean distclean deps check check-debug demo \
+	bench stress
