@@ -155,7 +155,8 @@ void mmrefs_watch_hint(const struct mm_struct *mm, enum mmrefs_cause cause,
  *  - the rest of kthread_use_mm()/kthread_unuse_mm(): the use reference
  *    (SITE_USE_MM), held by the thread between the two;
  *  - copy_process(): copy_mm()'s mmget() of a new thread (SITE_CLONE);
- *  - __mmput(): the mmdrop() of the users' shared reference.
+ *  - __mmput() (or mmput(), mmput_async_fn() where it is inlined): the
+ *    mmdrop() of the users' shared reference.
  */
 #define SITE_LAZY_INC	BIT(0)
 #define SITE_LAZY_DEC	BIT(1)
@@ -175,6 +176,8 @@ static const struct {
 	{ "kthread_use_mm", SITE_LAZY_DEC | SITE_USE_MM },
 	{ "copy_process", SITE_CLONE },
 	{ "__mmput", SITE_TEARDOWN },
+	/* where __mmput() is inlined into them (the debug kernel) */
+	{ "mmput", SITE_TEARDOWN },
 };
 
 static u8 site_flags(unsigned long site)
