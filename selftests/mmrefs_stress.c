@@ -862,29 +862,7 @@ static void *watch_writer(void *arg)
 /* Whole file into buf (NUL-terminated); its length or -errno. */
 static long read_text(const char *path, char *buf, size_t size)
 {
-	size_t len = 0;
-	ssize_t n;
-	int fd;
-
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	while (len < size - 1) {
-		n = read(fd, buf + len, size - 1 - len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			n = -errno;
-			close(fd);
-			return n;
-		}
-		if (!n)
-			break;
-		len += n;
-	}
-	close(fd);
-	buf[len] = '\0';
-	return len;
+	return mmrefs_read_into(path, buf, size);
 }
 
 /* Each line of text in turn, copied into line; NULL at the end. */

@@ -34,7 +34,7 @@ void mmrefs_sleep_ms(int ms)
 		;
 }
 
-const char *mmrefs_read_file(const char *path)
+ssize_t mmrefs_read_into(const char *path, char *buf, size_t size)
 {
 	size_t len = 0;
 	ssize_t n;
@@ -42,27 +42,33 @@ const char *mmrefs_read_file(const char *path)
 
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
-		return NULL;
+		return -errno;
 	/*
 	 * Modest chunks: /proc/sys files refuse a read() larger than they
 	 * can kmalloc.  A failed read is an error, not an empty file.
 	 */
-	while (len < sizeof(file_buf) - 1) {
-		n = read(fd, file_buf + len,
-			 MIN(sizeof(file_buf) - 1 - len, (size_t)65536));
+	while (len < size - 1) {
+		n = read(fd, buf + len, MIN(size - 1 - len, (size_t)65536));
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
+			n = -errno;
 			close(fd);
-			return NULL;
+			return n;
 		}
 		if (!n)
 			break;
 		len += n;
 	}
 	close(fd);
-	file_buf[len] = '\0';
-	return file_buf;
+	buf[len] = '\0';
+	return len;
+}
+
+const char *mmrefs_read_file(const char *path)
+{
+	return mmrefs_read_into(path, file_buf, sizeof(file_buf)) < 0 ?
+	       NULL : file_buf;
 }
 
 int mmrefs_write_file(const char *path, const char *s)

@@ -83,6 +83,8 @@ void mmrefs_sleep_ms(int ms);
 
 /* Whole file into a static buffer (valid until the next call), or NULL. */
 const char *mmrefs_read_file(const char *path);
+/* Up to size - 1 bytes of a file into buf, NUL-terminated; length or -errno. */
+ssize_t mmrefs_read_into(const char *path, char *buf, size_t size);
 /* One write() of s; 0 or -errno. */
 int mmrefs_write_file(const char *path, const char *s);
 /* printf-style command to the borrower's control file; 0 or -errno. */
