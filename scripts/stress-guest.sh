@@ -6,11 +6,20 @@
 # loads and unloads mmrefs.ko itself), then checks that the memory came
 # back after the final unload and that no mmrefs_mm slab cache is left.
 # The last line is "stress: PASS" or "stress: FAIL"; exit 0 or 1.
-# Usage: stress-guest.sh DURATION [--failslab]
+# Usage: stress-guest.sh DURATION [--failslab] [--slow N]
+#   --slow N: a kernel N times slower (see mmrefs_stress)
 set -u
 
-duration=${1:?usage: stress-guest.sh DURATION [--failslab]}
-failslab=${2:-}
+duration=${1:?usage: stress-guest.sh DURATION [--failslab] [--slow N]}
+shift
+failslab= slow=
+while [ $# -gt 0 ]; do
+	case "$1" in
+	--failslab)	failslab=--failslab; shift ;;
+	--slow)		slow="--slow ${2:?}"; shift 2 ;;
+	*)		echo "stress-guest.sh: unknown argument $1"; exit 2 ;;
+	esac
+done
 stress=/mmrefs/selftests/mmrefs_stress
 fs=/sys/kernel/debug/failslab
 rc=0
@@ -103,8 +112,8 @@ cp /proc/meminfo /tmp/meminfo.before
 avail0=$(available) slab0=$(meminfo Slab) unrecl0=$(meminfo SUnreclaim)
 echo "stress: memory before the first load: MemAvailable+per-CPU free pages=$avail0 kB Slab=$slab0 kB SUnreclaim=$unrecl0 kB"
 
-# shellcheck disable=SC2086 # no --failslab: no argument
-"$stress" --duration "$duration" $failslab || rc=1
+# shellcheck disable=SC2086 # empty: no argument; --slow N: two
+"$stress" --duration "$duration" $failslab $slow || rc=1
 
 settle
 avail1=$(available) slab1=$(meminfo Slab) unrecl1=$(meminfo SUnreclaim)

@@ -75,6 +75,13 @@
 #define MIN_THREADS	10000
 #define MIN_BORROWS	1000	/* of each kind */
 #define MAX_STRETCH	12	/* run at most this times --duration */
+
+/*
+ * --slow N, for a kernel N times slower (the debug kernel: KASAN and
+ * lockdep under TCG): the counts above are divided by N, the unload wait
+ * multiplied by N.  The 30 cycles stay.
+ */
+static unsigned int slow = 1;
 #define BIG_BUF		(8 << 20)
 
 /* Module parameters, one set per cycle in turn. */
@@ -509,7 +516,7 @@ static void pace(unsigned long done, unsigned long minimum)
 static void *thread_worker(void *arg)
 {
 	while (!load_flag(sh->stop_churn)) {
-		pace(counter(C_THREADS), MIN_THREADS);
+		pace(counter(C_THREADS), MIN_THREADS / slow);
 		gate_enter();
 		count(C_THREADS, run_threads(4));
 		gate_leave();
@@ -604,7 +611,7 @@ static void *borrow_worker(void *arg)
 	while (!load_flag(sh->stop_churn)) {
 		pace(__atomic_load_n(&sh->tally[B_GRAB][OUT_OK], __ATOMIC_RELAXED) +
 		     __atomic_load_n(&sh->tally[B_GET][OUT_OK], __ATOMIC_RELAXED),
-		     2 * MIN_BORROWS);
+		     2 * MIN_BORROWS / slow);
 		gate_enter();
 		borrow_round(&seed);
 		/* now and then the other worker's borrows go too */
@@ -1036,7 +1043,7 @@ static int load_mmrefs(const char *params)
  */
 static int unload_mmrefs(char *buf, size_t size, struct mstats *s)
 {
-	unsigned long long deadline = now_ms() + UNLOAD_WAIT_MS;
+	unsigned long long deadline = now_ms() + UNLOAD_WAIT_MS * slow;
 	int err;
 
 	set_flag(unload_wanted, 1);
@@ -1051,8 +1058,8 @@ static int unload_mmrefs(char *buf, size_t size, struct mstats *s)
 			break;
 		count(C_UNLOAD_BUSY, 1);
 		if (now_ms() > deadline) {
-			fail("mmrefs still busy after %d ms of unload attempts",
-			     UNLOAD_WAIT_MS);
+			fail("mmrefs still busy after %u ms of unload attempts",
+			     UNLOAD_WAIT_MS * slow);
 			break;
 		}
 		mmrefs_sleep_ms(1);
@@ -1224,9 +1231,12 @@ static bool minimums_reached(void)
 {
 	if (no_module)
 		return true;
-	return processes() >= MIN_PROCS && counter(C_THREADS) >= MIN_THREADS &&
-	       __atomic_load_n(&sh->tally[B_GRAB][OUT_OK], __ATOMIC_RELAXED) >= MIN_BORROWS &&
-	       __atomic_load_n(&sh->tally[B_GET][OUT_OK], __ATOMIC_RELAXED) >= MIN_BORROWS &&
+	return processes() >= MIN_PROCS / slow &&
+	       counter(C_THREADS) >= MIN_THREADS / slow &&
+	       __atomic_load_n(&sh->tally[B_GRAB][OUT_OK], __ATOMIC_RELAXED) >=
+	       MIN_BORROWS / slow &&
+	       __atomic_load_n(&sh->tally[B_GET][OUT_OK], __ATOMIC_RELAXED) >=
+	       MIN_BORROWS / slow &&
 	       __atomic_load_n(&cycles_done, __ATOMIC_ACQUIRE) >= min_cycles();
 }
 
@@ -1363,7 +1373,7 @@ static int child_main(int argc, char **argv)
 static void bad_args(void)
 {
 	fprintf(stderr,
-		"usage: mmrefs_stress [--duration S] [--failslab] [--mmrefs KO] [--no-module]\n");
+		"usage: mmrefs_stress [--duration S] [--failslab] [--slow N] [--mmrefs KO] [--no-module]\n");
 	exit(2);
 }
 
@@ -1423,6 +1433,8 @@ int main(int argc, char **argv)
 			duration_ms = strtol(argv[++i], NULL, 10) * 1000;
 		else if (!strcmp(argv[i], "--mmrefs") && i + 1 < argc)
 			mmrefs_ko = argv[++i];
+		else if (!strcmp(argv[i], "--slow") && i + 1 < argc)
+			slow = strtoul(argv[++i], NULL, 10) ?: 1;
 		else if (!strcmp(argv[i], "--failslab"))
 			failslab = true;
 		else if (!strcmp(argv[i], "--no-module"))
