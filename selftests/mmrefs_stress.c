@@ -88,6 +88,7 @@ static unsigned int stretch(void)
 {
 	return MAX_STRETCH * (slow > 1 ? 2 : 1);
 }
+
 #define BIG_BUF		(8 << 20)
 
 /* Module parameters, one set per cycle in turn. */
