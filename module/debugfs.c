@@ -580,7 +580,6 @@ static int stats_show(struct seq_file *m, void *v)
 		[MMREFS_STAT_STALE] = "stale",
 		[MMREFS_STAT_WATCH_EVENTS] = "watch_events",
 		[MMREFS_STAT_WATCH_GAPS] = "watch_gaps",
-		[MMREFS_STAT_WATCH_SETTLED] = "watch_settled",
 		[MMREFS_STAT_WATCH_UNDECODED] = "watch_undecoded",
 		[MMREFS_STAT_STACK_LOST] = "lost_stack",
 		[MMREFS_STAT_HOLDERS_LOST] = "lost_holders",

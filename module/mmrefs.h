@@ -209,7 +209,6 @@ enum mmrefs_stat {
 	MMREFS_STAT_STALE,
 	MMREFS_STAT_WATCH_EVENTS,
 	MMREFS_STAT_WATCH_GAPS,	/* a trapped write that did not follow on */
-	MMREFS_STAT_WATCH_SETTLED, /* in flight at arming, already counted */
 	MMREFS_STAT_WATCH_UNDECODED,
 	MMREFS_STAT_STACK_LOST,
 	MMREFS_STAT_HOLDERS_LOST,
@@ -262,7 +261,6 @@ struct mmrefs_write {
 	int delta;		/* DELTA: by how much, exactly */
 	int old, new;		/* VALUES: exactly; filled in for the rest */
 	int mem;		/* the counter as the handler read it */
-	bool settling;		/* first trap of the counter since arming */
 	enum mmrefs_op op;
 	enum mmrefs_cause cause;
 	unsigned long site;
@@ -271,8 +269,8 @@ struct mmrefs_write {
 };
 
 /* table.c: watch mode's side of an entry; see watch.c. */
-int mmrefs_watch_attach(struct mm_struct *mm, struct task_struct *owner,
-			unsigned int slot);
+int mmrefs_watch_prepare(struct mm_struct *mm, struct task_struct *owner);
+int mmrefs_watch_attach(struct mm_struct *mm, unsigned int slot);
 void mmrefs_watch_detach(struct mm_struct *mm, unsigned long site);
 int mmrefs_watch_record(const struct mm_struct *mm, struct mmrefs_write *wr);
 void mmrefs_watch_set_stack(const struct mm_struct *mm, u64 id, u32 seq,

@@ -541,24 +541,39 @@ static struct mmrefs_mm *entry_get(struct mm_struct *mm,
 }
 
 /*
- * Start watching @mm: its breakpoints are armed, so from the values read
- * here on every write is a trapped event.  Returns -EEXIST if it already is.
+ * The entry a watch of @mm will use, created if missing.  Process context;
+ * returns -ENOMEM if it cannot be had.
  */
-int mmrefs_watch_attach(struct mm_struct *mm, struct task_struct *owner,
-			unsigned int slot)
+int mmrefs_watch_prepare(struct mm_struct *mm, struct task_struct *owner)
+{
+	return entry_get(mm, owner) ? 0 : -ENOMEM;
+}
+
+/*
+ * Start watching @mm: its breakpoints are armed, so from the values read
+ * here on every write is a trapped event.  Called with every other CPU
+ * stopped (stop_machine()), so no trapped write is half handled: each
+ * one before is in the values read, each one after finds the watch.
+ * Returns -EEXIST if it already is watched, -ENOENT without an entry.
+ */
+int mmrefs_watch_attach(struct mm_struct *mm, unsigned int slot)
 {
 	bool record = READ_ONCE(mmrefs_enabled);
 	struct mmrefs_event ev;
 	struct mmrefs_mm *e;
 	unsigned long flags;
 
-	e = entry_get(mm, owner);
-	if (!e)
-		return -ENOMEM;
+	rcu_read_lock();
+	e = lookup(mm);
+	if (!e) {
+		rcu_read_unlock();
+		return -ENOENT;
+	}
 	event_fill(&ev, MMREFS_OP_WATCH, MMREFS_CAUSE_OBSERVER, 0);
 	spin_lock_irqsave(&e->lock, flags);
 	if (e->watch) {
 		spin_unlock_irqrestore(&e->lock, flags);
+		rcu_read_unlock();
 		return -EEXIST;
 	}
 	ev.users_old = atomic_read(&mm->mm_users);
@@ -571,6 +586,7 @@ int mmrefs_watch_attach(struct mm_struct *mm, struct task_struct *owner,
 	entry_apply(e, &ev, record, 0);
 	spin_unlock_irqrestore(&e->lock, flags);
 	entry_emit(e, &ev, record);
+	rcu_read_unlock();
 	return 0;
 }
 
@@ -617,9 +633,8 @@ void mmrefs_watch_detach(struct mm_struct *mm, unsigned long site)
  * chain: concurrent writers may be recorded in a different order than
  * they hit memory, but every write is one event and the sum is exact.  A
  * write known by its values (cmpxchg) is checked against the chain; a
- * mismatch means a write was not seen and is counted as a gap.  A write
- * still in flight while the watch was armed may already be in the
- * starting value: then memory still shows the chain, and it is skipped.
+ * mismatch means a write was not seen and is counted as a gap.  No write
+ * is in flight across the arming (see watch_arm()'s stop_machine()).
  */
 int mmrefs_watch_record(const struct mm_struct *mm, struct mmrefs_write *wr)
 {
@@ -646,12 +661,6 @@ int mmrefs_watch_record(const struct mm_struct *mm, struct mmrefs_write *wr)
 		return -ENOENT;
 	}
 	chain = wr->ctr == MMREFS_CTR_USERS ? e->users : e->count;
-	if (wr->settling && wr->mem == chain) {
-		spin_unlock_irqrestore(&e->lock, flags);
-		rcu_read_unlock();
-		mmrefs_count_stat(MMREFS_STAT_WATCH_SETTLED);
-		return -EALREADY;
-	}
 	switch (wr->kind) {
 	case MMREFS_WRITE_DELTA:
 		wr->old = chain;

@@ -36,6 +36,7 @@
 #include <linux/sched/task.h>
 #include <linux/seq_file.h>
 #include <linux/stackdepot.h>
+#include <linux/stop_machine.h>
 #include <linux/stacktrace.h>
 #include <linux/string.h>
 #include <linux/uaccess.h>
@@ -67,7 +68,6 @@ struct watch {
 	u64 armed;			/* ktime, for the watch file */
 	struct watch_bp bp[2];
 	int last[3];			/* by enum mmrefs_counter */
-	bool settling[3];		/* no trap seen yet since arming */
 	struct irq_work release_irq;
 	struct work_struct release_work;
 };
@@ -467,8 +467,6 @@ static void watch_counter(struct watch *w, struct mm_struct *mm,
 		wr.cause = write_cause(wr.op, flags);
 	}
 	wr.site = site;
-	wr.settling = READ_ONCE(w->settling[ctr]);
-	WRITE_ONCE(w->settling[ctr], false);
 	if (mmrefs_watch_record(mm, &wr))
 		return;
 	/* holders.c keeps a record, with its stack, for these */
@@ -569,8 +567,21 @@ static int watch_register(struct watch *w, struct mm_struct *mm)
 	return 0;
 }
 
+struct attach_args {
+	struct mm_struct *mm;
+	unsigned int slot;
+};
+
+static int watch_attach_stopped(void *data)
+{
+	struct attach_args *args = data;
+
+	return mmrefs_watch_attach(args->mm, args->slot);
+}
+
 static int watch_arm(pid_t nr)
 {
+	struct attach_args args;
 	struct task_struct *p;
 	struct pid *pid;
 	struct mm_struct *mm;
@@ -605,8 +616,9 @@ static int watch_arm(pid_t nr)
 
 	w->last[MMREFS_CTR_USERS] = atomic_read(&mm->mm_users);
 	w->last[MMREFS_CTR_COUNT] = atomic_read(&mm->mm_count);
-	w->settling[MMREFS_CTR_USERS] = true;
-	w->settling[MMREFS_CTR_COUNT] = true;
+	err = mmrefs_watch_prepare(mm, p);
+	if (err)
+		goto out_drop;
 	WRITE_ONCE(w->mm, mm);
 	err = watch_register(w, mm);
 	if (err) {
@@ -617,7 +629,10 @@ static int watch_arm(pid_t nr)
 		}
 		goto out_clear;
 	}
-	err = mmrefs_watch_attach(mm, p, w - watches);
+	/* with every CPU stopped, no trapped write is half handled */
+	args.mm = mm;
+	args.slot = w - watches;
+	err = stop_machine(watch_attach_stopped, &args, NULL);
 	if (err)
 		goto out_unregister;
 	w->pid = nr;
