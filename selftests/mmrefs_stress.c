@@ -1032,15 +1032,7 @@ static void table_check(char *buf, size_t size, long *ids, long max_ids)
 
 static int load_mmrefs(const char *params)
 {
-	int fd, err = 0;
-
-	fd = open(mmrefs_ko, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	if (syscall(__NR_finit_module, fd, params, 0))
-		err = -errno;
-	close(fd);
-	return err;
+	return mmrefs_load_module(mmrefs_ko, params);
 }
 
 /*
