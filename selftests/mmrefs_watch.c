@@ -197,6 +197,14 @@ static void dump_history(struct __test_metadata *_metadata,
 		       h->ev[i].count_old, h->ev[i].count_new, h->ev[i].site);
 }
 
+static void dump_id(struct __test_metadata *_metadata, long id)
+{
+	static struct mmrefs_history h;
+
+	if (!mmrefs_history(id, &h))
+		dump_history(_metadata, &h);
+}
+
 static bool has_free(long id)
 {
 	static struct mmrefs_history h;
@@ -328,6 +336,9 @@ FIXTURE_TEARDOWN(watch)
 			  mmrefs_field(__l, "live_users"));		\
 		EXPECT_EQ(mmrefs_field(__l, "count"),			\
 			  mmrefs_field(__l, "live_count"));		\
+		if (mmrefs_field(__l, "count") !=			\
+		    mmrefs_field(__l, "live_count"))			\
+			dump_id(_metadata, __id);			\
 	}								\
 } while (0)
 
