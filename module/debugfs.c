@@ -35,6 +35,8 @@ struct table_iter {
 	unsigned int slot, idx;
 	loff_t pos;		/* position of (slot, idx) */
 	struct mmrefs_mm *copy;	/* entry + ring, printed outside its lock */
+	bool mem;		/* copy is watched: its counters in memory */
+	int mem_users, mem_count;	/* read under its lock with the copy */
 	unsigned int nlazy;
 	const void *lazy[];
 };
@@ -96,6 +98,7 @@ static struct mmrefs_mm *snapshot(struct table_iter *it, struct mmrefs_mm *e,
 
 	spin_lock_irqsave(&e->lock, flags);
 	memcpy(c, e, sizeof(*e) + nr_events * sizeof(struct mmrefs_event));
+	it->mem = mmrefs_watched_values(e, &it->mem_users, &it->mem_count);
 	if (it->holders)
 		it->nholders = mmrefs_holders_copy(e, it->holders,
 						   HOLDERS_SHOWN,
@@ -138,10 +141,10 @@ static int mms_show(struct seq_file *m, void *v)
 		seq_printf(m, " state=%s users=%d count=%d lazy=%u src=watch",
 			   mmrefs_state_name(c->state), c->users, c->count,
 			   lazy);
-		/* read through a task: must agree unless a write is in flight */
-		if (live)
+		/* read with the copy: they agree unless a write is in flight */
+		if (it->mem)
 			seq_printf(m, " live_users=%d live_count=%d",
-				   c->snap_users, c->snap_count);
+				   it->mem_users, it->mem_count);
 	} else {
 		seq_printf(m, " state=%s users=%d count=%d lazy=%u src=%s",
 			   mmrefs_state_name(c->state),

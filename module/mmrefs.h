@@ -272,6 +272,7 @@ struct mmrefs_write {
 int mmrefs_watch_prepare(struct mm_struct *mm, struct task_struct *owner);
 int mmrefs_watch_attach(struct mm_struct *mm, unsigned int slot);
 void mmrefs_watch_detach(struct mm_struct *mm, unsigned long site);
+bool mmrefs_watched_values(const struct mmrefs_mm *e, int *users, int *count);
 int mmrefs_watch_record(const struct mm_struct *mm, struct mmrefs_write *wr);
 void mmrefs_watch_set_stack(const struct mm_struct *mm, u64 id, u32 seq,
 			    u32 stack, bool event);

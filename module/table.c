@@ -627,6 +627,26 @@ void mmrefs_watch_detach(struct mm_struct *mm, unsigned long site)
 }
 
 /*
+ * The counters of the watched mm behind @e, read now: the observer
+ * reference keeps the mm_struct alive while e->watch is set, and the
+ * detach clears it under e->lock before that reference is dropped.  Read
+ * under the lock that orders the trapped writes, they equal the chain
+ * unless a write's handler is still waiting for that lock.  Caller holds
+ * e->lock; false if @e is not watched.
+ */
+bool mmrefs_watched_values(const struct mmrefs_mm *e, int *users, int *count)
+{
+	const struct mm_struct *mm = e->mm;
+
+	lockdep_assert_held(&e->lock);
+	if (!e->watch)
+		return false;
+	*users = atomic_read(&mm->mm_users);
+	*count = atomic_read(&mm->mm_count);
+	return true;
+}
+
+/*
  * One trapped write of a watched counter, from the watchpoint handler (NMI
  * context: RCU and a trylock loop only).  Each counter's chain is its last
  * event's new value.  A write known by its delta (inc, dec) continues the
