@@ -7,8 +7,8 @@
  * part explains is an explicit unattributed line, checked to be exactly
  * what the scenario predicts.
  *
- * The victim process disables THP, so khugepaged (which mmgrab()s the mms
- * it may scan) holds no reference to it.
+ * Test programs run with THP off (see mmrefs_util.c), so khugepaged (which
+ * mmgrab()s the mms it may scan) holds no reference to the victim's mm.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -53,7 +53,6 @@ static pid_t victim_start(int threads, int *release_fd)
 		close(fds[1]);
 		close(ready[0]);
 		prctl(PR_SET_NAME, VICTIM_COMM);
-		prctl(PR_SET_THP_DISABLE, 1, 0, 0, 0);
 		for (i = 0; i < threads; i++)
 			if (pthread_create(&t, NULL, idle_thread, NULL))
 				_exit(1);

@@ -22,6 +22,38 @@
 
 #include "mmrefs_util.h"
 
+/*
+ * khugepaged mmgrab()s each mm it registers and keeps that reference until
+ * the mm is torn down, and a fork inherits the parent's registration
+ * (dup_mmap()'s khugepaged_fork()), whatever the child does next.  Whether
+ * a test program gets registered depends on where ASLR put its mappings,
+ * so now and then every child it forked had an mm_count one above what
+ * the tests expect (seen as watch.threads_share_users' net count 2).  So
+ * every test program first executes itself again with THP disabled: the
+ * mm exec creates inherits MMF_DISABLE_THP, khugepaged never registers it
+ * and no mm forked from it inherits a registration.  glibc passes main()'s
+ * arguments to constructors too.
+ */
+__attribute__((constructor))
+static void without_khugepaged(int argc, char **argv)
+{
+	char self[PATH_MAX];
+	ssize_t n;
+
+	(void)argc;
+	if (prctl(PR_GET_THP_DISABLE, 0, 0, 0, 0) != 0)
+		return;			/* done already, or no such prctl */
+	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	if (n <= 0 || prctl(PR_SET_THP_DISABLE, 1, 0, 0, 0))
+		return;
+	self[n] = '\0';
+	/* the real path, not /proc/self/exe: the comm stays the program's */
+	execv(self, argv);
+	fprintf(stderr, "# %s: cannot execute itself again with THP off: %s\n",
+		self, strerror(errno));
+	exit(1);
+}
+
 /* history holds up to max_mms entries; tests run on small guests. */
 static char file_buf[8 << 20];
 

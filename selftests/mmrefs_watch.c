@@ -8,7 +8,8 @@
  * event's new one, each trapped write moves its counter by exactly one,
  * and an mm that dies ends with unwatch and free.
  *
- * The victim disables THP, so khugepaged holds no reference to its mm.
+ * Test programs run with THP off (see mmrefs_util.c), so khugepaged holds
+ * no reference to the victim's mm.
  * mmrefs' own observer reference (one mm_count, observer=1) keeps a
  * watched mm alive until mmrefs is its last holder; then the watch ends
  * and that reference is the free.  "net count" below is count - observer.
@@ -63,11 +64,6 @@ static void victim_main(int cmd, int ack)
 	char c;
 
 	prctl(PR_SET_NAME, VICTIM_COMM);
-	/*
-	 * Keep khugepaged out: it would mmgrab() the mm once a thread's
-	 * stack makes it a candidate, and drop it only on its next scan.
-	 */
-	prctl(PR_SET_THP_DISABLE, 1, 0, 0, 0);
 	if (pipe(quit))
 		_exit(1);
 	while (read(cmd, &c, 1) == 1) {
