@@ -89,8 +89,9 @@ if [ "$failslab" = --failslab ]; then
 		echo "stress: FAIL"
 		exit 1
 	fi
-	# Fail only caches marked with failslab=1 (mmrefs_mm, set by
-	# mmrefs_stress after each load), 10% of the time, without end,
+	# Fail only caches with SLAB_FAILSLAB (mmrefs_mm, from the boot's
+	# slub_debug=A,mmrefs_mm; mmrefs_stress checks its failslab file
+	# after each load), 10% of the time, without end,
 	# GFP_NOWAIT and GFP_KERNEL alike, and silently: verbose=2 would
 	# dump a stack per failure.
 	echo Y >"$fs/cache-filter"
