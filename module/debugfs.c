@@ -292,6 +292,7 @@ static void show_records(struct seq_file *m, const struct table_iter *it)
 struct holder_sums {
 	int users, count, threads;
 	unsigned int lazy;
+	bool khugepaged;
 	int unattributed_users, unattributed_count;
 };
 
@@ -302,8 +303,11 @@ static void holder_sums(const struct table_iter *it, const struct mmrefs_mm *c,
 
 	s->lazy = mmrefs_lazy_refs(c->mm, it->lazy, it->nlazy);
 	entry_values(it, c, s->lazy, &s->users, &s->count, &s->threads);
+	/* registered with khugepaged, read with the live values */
+	s->khugepaged = c->snap_gen >= it->gen && c->snap_khugepaged &&
+			s->users > 0;
 	uparts = s->threads;
-	cparts = (s->users > 0) + s->lazy + c->observer;
+	cparts = (s->users > 0) + s->lazy + c->observer + s->khugepaged;
 	record_parts(it, &uparts, &cparts);
 	s->unattributed_users = s->users - uparts;
 	s->unattributed_count = s->count - cparts;
@@ -332,6 +336,8 @@ static void show_holders(struct seq_file *m, struct table_iter *it,
 	if (c->observer)
 		seq_printf(m, "  kind=observer counter=count refs=%u\n",
 			   c->observer);
+	if (s->khugepaged)
+		seq_puts(m, "  kind=khugepaged counter=count refs=1\n");
 	show_records(m, it);
 	seq_printf(m, "  kind=unattributed counter=users refs=%d\n",
 		   s->unattributed_users);

@@ -246,13 +246,16 @@ void mmrefs_holders_event(struct mmrefs_mm *e, const struct mmrefs_event *ev,
 		trim_borrowed(e, HOLD_BORROWED_MAX - 1);
 		h->kind = MMREFS_HOLD_BORROWED;	/* same site, stack */
 		break;
+	/* khugepaged's reference is a part of its own (MMF_VM_HUGEPAGE) */
 	case MMREFS_OP_MMGRAB:
-		if (ev->cause != MMREFS_CAUSE_USE_MM)
+		if (ev->cause != MMREFS_CAUSE_USE_MM &&
+		    ev->cause != MMREFS_CAUSE_KHUGEPAGED)
 			add(e, MMREFS_HOLD_GRAB, ev, stack);
 		break;
 	case MMREFS_OP_MMDROP:
 		if (ev->cause != MMREFS_CAUSE_USE_MM &&
-		    ev->cause != MMREFS_CAUSE_TEARDOWN)
+		    ev->cause != MMREFS_CAUSE_TEARDOWN &&
+		    ev->cause != MMREFS_CAUSE_KHUGEPAGED)
 			del_match(e, MMREFS_HOLD_GRAB, ev->pid, true);
 		break;
 	case MMREFS_OP_FREE:

@@ -69,6 +69,7 @@ enum mmrefs_cause {
 	MMREFS_CAUSE_TRAP,	/* a watchpoint hit with no better cause */
 	MMREFS_CAUSE_OBSERVER,	/* mmrefs' own watch reference */
 	MMREFS_CAUSE_USE_MM,	/* kthread_use_mm()'s use reference */
+	MMREFS_CAUSE_KHUGEPAGED,	/* khugepaged's registration reference */
 	MMREFS_NR_CAUSES,
 };
 
@@ -113,6 +114,7 @@ enum mmrefs_cause {
 #define MMREFS_CAUSE_TRAP_SYM			{ MMREFS_CAUSE_TRAP, "trap" }
 #define MMREFS_CAUSE_OBSERVER_SYM		{ MMREFS_CAUSE_OBSERVER, "observer" }
 #define MMREFS_CAUSE_USE_MM_SYM			{ MMREFS_CAUSE_USE_MM, "use_mm" }
+#define MMREFS_CAUSE_KHUGEPAGED_SYM		{ MMREFS_CAUSE_KHUGEPAGED, "khugepaged" }
 
 enum mmrefs_state {
 	MMREFS_LIVE,
@@ -196,6 +198,7 @@ struct mmrefs_mm {
 	u64 snap_gen;
 	int snap_users, snap_count;
 	int snap_threads;	/* user tasks whose ->mm it is */
+	bool snap_khugepaged;	/* registered with khugepaged (MMF_VM_HUGEPAGE) */
 	struct mmrefs_event ring[];
 };
 

@@ -28,6 +28,7 @@
 #include <linux/mm_types.h>
 #include <linux/mutex.h>
 #include <linux/rculist.h>
+#include <linux/sched/coredump.h>
 #include <linux/sched/signal.h>
 #include <linux/sched/task.h>
 #include <linux/slab.h>
@@ -56,7 +57,7 @@ static const struct trace_print_flags cause_syms[] = {
 	MMREFS_CAUSE_PUT_SYM, MMREFS_CAUSE_ASYNC_SYM, MMREFS_CAUSE_PROC_SYM,
 	MMREFS_CAUSE_KTHREAD_SYM, MMREFS_CAUSE_TEARDOWN_SYM,
 	MMREFS_CAUSE_FREE_SYM, MMREFS_CAUSE_TRAP_SYM, MMREFS_CAUSE_OBSERVER_SYM,
-	MMREFS_CAUSE_USE_MM_SYM
+	MMREFS_CAUSE_USE_MM_SYM, MMREFS_CAUSE_KHUGEPAGED_SYM
 };
 
 static_assert(ARRAY_SIZE(op_syms) == MMREFS_NR_OPS);
@@ -803,6 +804,7 @@ u64 mmrefs_table_refresh(void)
 	struct mmrefs_mm *e;
 	unsigned long flags;
 	int users, count;
+	bool khugepaged;
 
 	rcu_read_lock();
 	for_each_process_thread(g, p) {
@@ -812,12 +814,18 @@ u64 mmrefs_table_refresh(void)
 		if (e) {
 			users = atomic_read(&mm->mm_users);
 			count = atomic_read(&mm->mm_count);
+			/*
+			 * khugepaged mmgrab()s an mm right after setting this
+			 * bit and drops it right after clearing it, at exit
+			 */
+			khugepaged = test_bit(MMF_VM_HUGEPAGE, &mm->flags);
 			spin_lock_irqsave(&e->lock, flags);
 			if (e->snap_gen < gen) {
 				e->snap_gen = gen;
 				e->snap_users = users;
 				e->snap_count = count;
 				e->snap_threads = 0;
+				e->snap_khugepaged = khugepaged;
 			}
 			/* a kthread_use_mm() borrower is no user */
 			if (!(p->flags & PF_KTHREAD))

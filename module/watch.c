@@ -156,13 +156,17 @@ void mmrefs_watch_hint(const struct mm_struct *mm, enum mmrefs_cause cause,
  *    (SITE_USE_MM), held by the thread between the two;
  *  - copy_process(): copy_mm()'s mmget() of a new thread (SITE_CLONE);
  *  - __mmput() (or mmput(), mmput_async_fn() where it is inlined): the
- *    mmdrop() of the users' shared reference.
+ *    mmdrop() of the users' shared reference;
+ *  - __khugepaged_enter()/__khugepaged_exit(): khugepaged's reference,
+ *    from registering the mm until its exit (shown by holders.c from
+ *    MMF_VM_HUGEPAGE, so no record of its own).
  */
 #define SITE_LAZY_INC	BIT(0)
 #define SITE_LAZY_DEC	BIT(1)
 #define SITE_USE_MM	BIT(2)
 #define SITE_CLONE	BIT(3)
 #define SITE_TEARDOWN	BIT(4)
+#define SITE_KHUGEPAGED	BIT(5)
 #define SITE_KNOWN	BIT(7)
 
 static const struct {
@@ -175,6 +179,7 @@ static const struct {
 	{ "kthread_unuse_mm", SITE_LAZY_INC | SITE_USE_MM },
 	{ "kthread_use_mm", SITE_LAZY_DEC | SITE_USE_MM },
 	{ "copy_process", SITE_CLONE },
+	{ "__khugepaged_", SITE_KHUGEPAGED },
 	{ "__mmput", SITE_TEARDOWN },
 	/* where __mmput() is inlined into them (the debug kernel) */
 	{ "mmput", SITE_TEARDOWN },
@@ -368,6 +373,8 @@ static enum mmrefs_cause write_cause(enum mmrefs_op op, u8 flags)
 		return MMREFS_CAUSE_TRAP;
 	if (flags & SITE_CLONE)
 		return MMREFS_CAUSE_THREAD;
+	if (flags & SITE_KHUGEPAGED)
+		return MMREFS_CAUSE_KHUGEPAGED;
 	if (flags & SITE_USE_MM)
 		return MMREFS_CAUSE_USE_MM;
 	if (flags & SITE_TEARDOWN)
@@ -470,7 +477,8 @@ static void watch_counter(struct watch *w, struct mm_struct *mm,
 	if (mmrefs_watch_record(mm, &wr))
 		return;
 	/* holders.c keeps a record, with its stack, for these */
-	holder = (wr.op == MMREFS_OP_MMGRAB && wr.cause != MMREFS_CAUSE_USE_MM) ||
+	holder = (wr.op == MMREFS_OP_MMGRAB && wr.cause != MMREFS_CAUSE_USE_MM &&
+		  wr.cause != MMREFS_CAUSE_KHUGEPAGED) ||
 		 ((wr.op == MMREFS_OP_MMGET ||
 		   wr.op == MMREFS_OP_MMGET_NOT_ZERO) &&
 		  wr.cause != MMREFS_CAUSE_THREAD);

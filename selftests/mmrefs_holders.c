@@ -14,9 +14,11 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -215,6 +217,8 @@ TEST_F(holders, threads_add_up)
 	EXPECT_EQ(b.users, b.users_parts);
 	EXPECT_EQ(1 + b.lazy, b.count);
 	EXPECT_EQ(b.count, b.count_parts);
+	/* THP is off in the tests: khugepaged does not know this mm */
+	EXPECT_EQ(NULL, strstr(b.text, "kind=khugepaged"));
 	EXPECT_EQ(-EINVAL, mmrefs_write_file(HOLDERS, "tgid=0"));
 	EXPECT_EQ(-EINVAL, mmrefs_write_file(HOLDERS, "pid=1"));
 	EXPECT_EQ(-EINVAL, mmrefs_write_file(HOLDERS, "mm=x"));
@@ -222,6 +226,88 @@ TEST_F(holders, threads_add_up)
 	EXPECT_EQ(-ENOENT, read_block(HOLDERS, mmrefs_id_of(getpid()), &b));
 	ASSERT_EQ(0, mmrefs_write_file(HOLDERS, "all"));
 	EXPECT_EQ(0, read_block(HOLDERS, mmrefs_id_of(getpid()), &b));
+}
+
+#define HPAGE		(2UL << 20)
+#define THP_ENABLED	"/sys/kernel/mm/transparent_hugepage/enabled"
+
+/*
+ * A child that khugepaged registers: THP back on for it, then one
+ * huge-page-sized, aligned region marked MADV_HUGEPAGE (which registers
+ * the mm in THP mode always and madvise alike).  Blocks until its pipe
+ * closes; 0 or -1.
+ */
+static pid_t thp_child_start(int *release_fd)
+{
+	int fds[2], ready[2];
+	uintptr_t p;
+	pid_t pid;
+	char c;
+
+	if (pipe2(fds, O_CLOEXEC) || pipe2(ready, O_CLOEXEC))
+		return -1;
+	pid = fork();
+	if (!pid) {
+		close(fds[1]);
+		close(ready[0]);
+		prctl(PR_SET_NAME, "mmr_thp");
+		p = (uintptr_t)mmap(NULL, 2 * HPAGE, PROT_READ | PROT_WRITE,
+				    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		p = (p + HPAGE - 1) & ~(HPAGE - 1);
+		if (prctl(PR_SET_THP_DISABLE, 0, 0, 0, 0))
+			_exit(1);
+		/* khugepaged takes only a VMA that has had a fault */
+		memset((void *)p, 1, 4096);
+		if (madvise((void *)p, HPAGE, MADV_HUGEPAGE) ||
+		    write(ready[1], "r", 1) != 1)
+			_exit(1);
+		while (read(fds[0], &c, 1) < 0 && errno == EINTR)
+			;
+		_exit(0);
+	}
+	close(fds[0]);
+	close(ready[1]);
+	if (pid < 0 || read(ready[0], &c, 1) != 1) {
+		close(ready[0]);
+		close(fds[1]);
+		return -1;
+	}
+	close(ready[0]);
+	*release_fd = fds[1];
+	return pid;
+}
+
+/*
+ * khugepaged mmgrab()s each mm it registers until the mm's teardown: a
+ * part of count of its own, read from the mm (MMF_VM_HUGEPAGE) with the
+ * live values, so nothing is left unattributed.
+ */
+TEST_F(holders, khugepaged_is_a_holder)
+{
+	static struct block b;
+	char mode[128] = "";
+	pid_t child;
+	int fd = -1;
+	long id;
+
+	if (_metadata->skip)
+		return;
+	mmrefs_read_into(THP_ENABLED, mode, sizeof(mode));
+	if (!strstr(mode, "[always]") && !strstr(mode, "[madvise]"))
+		SKIP(return, "THP is not enabled (%s: %s)", THP_ENABLED, mode);
+	child = thp_child_start(&fd);
+	ASSERT_GT(child, 0);
+	id = mmrefs_id_of(child);
+	ASSERT_GT(id, 0);
+	EXPECT_TRUE(loop_until(settled(HOLDERS, id, &b)))
+		TH_LOG("%s\n%s", b.head, b.text);
+	/* one user; count: the users' reference, khugepaged's, lazy refs */
+	EXPECT_EQ(1, b.users);
+	EXPECT_EQ(2 + b.lazy, b.count);
+	EXPECT_EQ(b.count, b.count_parts);
+	EXPECT_NE(NULL, strstr(b.text, "  kind=khugepaged counter=count refs=1\n"))
+		TH_LOG("%s\n%s", b.head, b.text);
+	mmrefs_waiter_reap(&child, &fd);
 }
 
 TEST_F(holders, get_is_a_temporary_holder)

@@ -341,7 +341,7 @@ static bool watched_settled(long id, char *line, size_t size)
 
 /* users, and the net count without the observer, of the watched victim */
 #define EXPECT_WATCHED(self, want_users, want_net) do {			\
-	long __id = (self)->id;						\
+	long __id = (self)->id, __wu = (want_users), __wn = (want_net);	\
 	char __l[MMREFS_LINE_MAX], __s[16];				\
 	bool __ok = loop_until(watched_settled(__id, __l, sizeof(__l))); \
 	EXPECT_TRUE(__ok) TH_LOG("not settled: %s", __l);		\
@@ -349,9 +349,11 @@ static bool watched_settled(long id, char *line, size_t size)
 	mmrefs_field_str(__l, "src", __s, sizeof(__s));			\
 	EXPECT_STREQ("watch", __s);					\
 	EXPECT_EQ(1, mmrefs_field(__l, "observer"));			\
-	EXPECT_EQ(want_users, mmrefs_field(__l, "users"));		\
-	EXPECT_EQ(want_net, mmrefs_field(__l, "count") - 1);		\
-	if (!__ok)							\
+	EXPECT_EQ(__wu, mmrefs_field(__l, "users"));			\
+	EXPECT_EQ(__wn, mmrefs_field(__l, "count") - 1);		\
+	/* what wrote the counters since arming */			\
+	if (!__ok || mmrefs_field(__l, "users") != __wu ||		\
+	    mmrefs_field(__l, "count") - 1 != __wn)			\
 		dump_id(_metadata, __id);				\
 } while (0)
 
