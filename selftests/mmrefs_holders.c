@@ -40,11 +40,14 @@ static void *idle_thread(void *arg)
 	return NULL;
 }
 
-/* A child with @threads extra threads, blocked until its pipe closes. */
-static pid_t victim_start(int threads, int *release_fd)
+/*
+ * A child named @comm that runs @setup(@arg), says it is ready and blocks
+ * until its pipe closes; its pid, or -1 if it could not be made ready.
+ */
+static pid_t child_start(const char *comm, int (*setup)(int), int arg,
+			 int *release_fd)
 {
-	int fds[2], ready[2], i;
-	pthread_t t;
+	int fds[2], ready[2];
 	pid_t pid;
 	char c;
 
@@ -54,11 +57,8 @@ static pid_t victim_start(int threads, int *release_fd)
 	if (!pid) {
 		close(fds[1]);
 		close(ready[0]);
-		prctl(PR_SET_NAME, VICTIM_COMM);
-		for (i = 0; i < threads; i++)
-			if (pthread_create(&t, NULL, idle_thread, NULL))
-				_exit(1);
-		if (write(ready[1], "r", 1) != 1)
+		prctl(PR_SET_NAME, comm);
+		if (setup(arg) || write(ready[1], "r", 1) != 1)
 			_exit(1);
 		while (read(fds[0], &c, 1) < 0 && errno == EINTR)
 			;
@@ -74,6 +74,18 @@ static pid_t victim_start(int threads, int *release_fd)
 	close(ready[0]);
 	*release_fd = fds[1];
 	return pid;
+}
+
+/* @threads extra threads */
+static int start_threads(int threads)
+{
+	pthread_t t;
+	int i;
+
+	for (i = 0; i < threads; i++)
+		if (pthread_create(&t, NULL, idle_thread, NULL))
+			return -1;
+	return 0;
 }
 
 /* One mm's block of holders (or leaks), parsed. */
@@ -179,7 +191,8 @@ FIXTURE_SETUP(holders)
 	ASSERT_EQ(0, set_param(PARAM("leak_get_ms"), LEAK_MS));
 	/* stacks for every record: the tests look for the borrower's */
 	ASSERT_EQ(0, set_param(PARAM("stacks"), 1));
-	self->victim = victim_start(NR_THREADS, &self->fd);
+	self->victim = child_start(VICTIM_COMM, start_threads, NR_THREADS,
+				   &self->fd);
 	ASSERT_GT(self->victim, 0);
 	self->id = mmrefs_id_of(self->victim);
 	ASSERT_GT(self->id, 0);
@@ -232,49 +245,23 @@ TEST_F(holders, threads_add_up)
 #define THP_ENABLED	"/sys/kernel/mm/transparent_hugepage/enabled"
 
 /*
- * A child that khugepaged registers: THP back on for it, then one
+ * Get the mm registered with khugepaged: THP back on, then one
  * huge-page-sized, aligned region marked MADV_HUGEPAGE (which registers
- * the mm in THP mode always and madvise alike).  Blocks until its pipe
- * closes; 0 or -1.
+ * the mm in THP mode always and madvise alike).
  */
-static pid_t thp_child_start(int *release_fd)
+static int register_thp(int unused)
 {
-	int fds[2], ready[2];
 	uintptr_t p;
-	pid_t pid;
-	char c;
 
-	if (pipe2(fds, O_CLOEXEC) || pipe2(ready, O_CLOEXEC))
+	(void)unused;
+	p = (uintptr_t)mmap(NULL, 2 * HPAGE, PROT_READ | PROT_WRITE,
+			    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == (uintptr_t)MAP_FAILED || prctl(PR_SET_THP_DISABLE, 0, 0, 0, 0))
 		return -1;
-	pid = fork();
-	if (!pid) {
-		close(fds[1]);
-		close(ready[0]);
-		prctl(PR_SET_NAME, "mmr_thp");
-		p = (uintptr_t)mmap(NULL, 2 * HPAGE, PROT_READ | PROT_WRITE,
-				    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-		p = (p + HPAGE - 1) & ~(HPAGE - 1);
-		if (prctl(PR_SET_THP_DISABLE, 0, 0, 0, 0))
-			_exit(1);
-		/* khugepaged takes only a VMA that has had a fault */
-		memset((void *)p, 1, 4096);
-		if (madvise((void *)p, HPAGE, MADV_HUGEPAGE) ||
-		    write(ready[1], "r", 1) != 1)
-			_exit(1);
-		while (read(fds[0], &c, 1) < 0 && errno == EINTR)
-			;
-		_exit(0);
-	}
-	close(fds[0]);
-	close(ready[1]);
-	if (pid < 0 || read(ready[0], &c, 1) != 1) {
-		close(ready[0]);
-		close(fds[1]);
-		return -1;
-	}
-	close(ready[0]);
-	*release_fd = fds[1];
-	return pid;
+	p = (p + HPAGE - 1) & ~(HPAGE - 1);
+	/* khugepaged takes only a VMA that has had a fault */
+	memset((void *)p, 1, 4096);
+	return madvise((void *)p, HPAGE, MADV_HUGEPAGE);
 }
 
 /*
@@ -295,7 +282,7 @@ TEST_F(holders, khugepaged_is_a_holder)
 	mmrefs_read_into(THP_ENABLED, mode, sizeof(mode));
 	if (!strstr(mode, "[always]") && !strstr(mode, "[madvise]"))
 		SKIP(return, "THP is not enabled (%s: %s)", THP_ENABLED, mode);
-	child = thp_child_start(&fd);
+	child = child_start("mmr_thp", register_thp, 0, &fd);
 	ASSERT_GT(child, 0);
 	id = mmrefs_id_of(child);
 	ASSERT_GT(id, 0);
