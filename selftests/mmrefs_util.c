@@ -262,7 +262,7 @@ long mmrefs_id_of(pid_t tgid)
 	return mmrefs_field(line, "id");
 }
 
-int mmrefs_counts(long id, long *users, long *count, long *lazy)
+static int counts_once(long id, long *users, long *count, long *lazy)
 {
 	char line[MMREFS_LINE_MAX];
 
@@ -271,6 +271,32 @@ int mmrefs_counts(long id, long *users, long *count, long *lazy)
 	*users = mmrefs_field(line, "users");
 	*count = mmrefs_field(line, "count");
 	*lazy = mmrefs_field(line, "lazy");
+	return 0;
+}
+
+/*
+ * One read of mms takes count (through a task) and lazy (each CPU's
+ * active_mm) at two moments, so a lazy-TLB reference taken or dropped
+ * in between is in one and not the other (seen once: count - lazy = 2 in
+ * a vfork child for 1).  Read until two reads in a row agree; after 100
+ * the last one stands.  No malloc, no stdio: vfork children call it.
+ */
+int mmrefs_counts(long id, long *users, long *count, long *lazy)
+{
+	long u, c, l;
+	int i;
+
+	if (counts_once(id, users, count, lazy))
+		return -ENOENT;
+	for (i = 0; i < 100; i++) {
+		if (counts_once(id, &u, &c, &l))
+			return -ENOENT;
+		if (u == *users && c == *count && l == *lazy)
+			break;
+		*users = u;
+		*count = c;
+		*lazy = l;
+	}
 	return 0;
 }
 

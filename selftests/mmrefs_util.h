@@ -104,7 +104,7 @@ int mmrefs_mms_by_tgid(pid_t tgid, char *line, size_t len);
 int mmrefs_mms_by_id(long id, char *line, size_t len);
 /* The id of tgid's tracked mm, or -1. */
 long mmrefs_id_of(pid_t tgid);
-/* users, count and lazy of mm id from one read of mms; 0 or -ENOENT. */
+/* users, count and lazy of mm id, two reads of mms agreeing; 0 or -ENOENT. */
 int mmrefs_counts(long id, long *users, long *count, long *lazy);
 
 /* The history block of mm id; 0 or -ENOENT. */
