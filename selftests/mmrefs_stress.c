@@ -361,6 +361,18 @@ static void reap(pid_t pid, const char *what)
 		fail("%s child %d ended with status 0x%x", what, pid, status);
 }
 
+/* A child @what that fork(), clone() or vfork() returned: reap, count it. */
+static bool reap_spawned(pid_t pid, const char *what, enum counter c)
+{
+	if (pid < 0) {
+		fail("%s: %s", what, strerror(errno));
+		return false;
+	}
+	reap(pid, what);
+	count(c, 1);
+	return true;
+}
+
 static void *nop_thread(void *arg)
 {
 	char stack[1024];
@@ -431,15 +443,10 @@ static void *fork_worker(void *arg)
 		pid = fork();
 		if (pid == 0)
 			fork_child(r);
-		if (pid < 0) {
-			fail("fork: %s", strerror(errno));
+		if (!reap_spawned(pid, "fork", C_FORK))
 			mmrefs_sleep_ms(10);
-		} else {
-			reap(pid, "fork");
-			count(C_FORK, 1);
-			if (r % 8 == 0)
-				count(C_MAPS_READS, 1);
-		}
+		else if (r % 8 == 0)
+			count(C_MAPS_READS, 1);
 		gate_leave();
 	}
 	return NULL;
@@ -487,22 +494,12 @@ static void *vfork_worker(void *arg)
 		if (n++ % 3 == 2) {
 			pid = clone(clone_vm_child, clone_stack + ARRAY_SIZE(clone_stack),
 				    CLONE_VM | SIGCHLD, NULL);
-			if (pid < 0) {
-				fail("clone(CLONE_VM): %s", strerror(errno));
-			} else {
-				reap(pid, "clone_vm");
-				count(C_CLONE_VM, 1);
-			}
+			reap_spawned(pid, "clone(CLONE_VM)", C_CLONE_VM);
 			gate_leave();
 			continue;
 		}
 		pid = vfork_exec(r % 4 ? NULL : "thread");
-		if (pid < 0) {
-			fail("vfork: %s", strerror(errno));
-		} else {
-			reap(pid, "vfork+exec");
-			count(C_VFORK_EXEC, 1);
-		}
+		reap_spawned(pid, "vfork+exec", C_VFORK_EXEC);
 		gate_leave();
 	}
 	return NULL;
