@@ -147,7 +147,7 @@ static void borrow_put_mm(struct borrow *b)
 static int borrow_thread(void *data)
 {
 	struct borrow *b = data;
-	unsigned long deadline = jiffies + b->hold;
+	unsigned long deadline = jiffies + b->hold, now;
 	struct mm_struct *mm;
 
 	if (b->mode != BORROW_GET)
@@ -176,9 +176,11 @@ static int borrow_thread(void *data)
 			schedule();
 			continue;
 		}
-		if (time_after_eq(jiffies, deadline))
+		/* one read: a tick between two would make the timeout -1 */
+		now = jiffies;
+		if (time_after_eq(now, deadline))
 			break;
-		schedule_timeout(deadline - jiffies);
+		schedule_timeout(deadline - now);
 	}
 	__set_current_state(TASK_RUNNING);
 
