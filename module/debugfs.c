@@ -601,7 +601,8 @@ static int stats_show(struct seq_file *m, void *v)
 	mmrefs_probes_show(m);
 	for (s = 0; s < MMREFS_NR_STATS; s++)
 		seq_printf(m, "%s=%lu\n", names[s], mmrefs_stat_sum(s));
-	seq_printf(m, "mms=%u\nretired=%u\n", mmrefs_table_size(),
+	seq_printf(m, "mms=%u\nmms_over_max=%u\nretired=%u\n",
+		   mmrefs_table_size(), mmrefs_table_over_max(),
 		   mmrefs_retired_count());
 	seq_printf(m, "history=%u\nretired_max=%u\nmax_mms=%u\n",
 		   mmrefs_history, mmrefs_retired_max, mmrefs_max_mms);

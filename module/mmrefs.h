@@ -199,6 +199,7 @@ struct mmrefs_mm {
 	int snap_users, snap_count;
 	int snap_threads;	/* user tasks whose ->mm it is */
 	bool snap_khugepaged;	/* registered with khugepaged (MMF_VM_HUGEPAGE) */
+	bool over_max;		/* allocated past max_mms for a watch */
 	struct mmrefs_event ring[];
 };
 
@@ -255,6 +256,7 @@ void mmrefs_record(const struct mm_struct *mm, enum mmrefs_op op,
 		   enum mmrefs_cause cause, unsigned long site,
 		   int users_old, int users_new, int count_old, int count_new);
 unsigned int mmrefs_table_size(void);
+unsigned int mmrefs_table_over_max(void);
 
 /* One trapped write, as watch.c decoded it (see mmrefs_watch_record()). */
 struct mmrefs_write {

@@ -116,6 +116,12 @@ static struct kmem_cache *entry_cache;
 static atomic64_t next_id = ATOMIC64_INIT(0);
 static atomic64_t refresh_gen = ATOMIC64_INIT(0);
 static atomic_t nr_mms = ATOMIC_INIT(0);
+/*
+ * Entries a watch got past max_mms: they stay until their mm is freed, so
+ * watch after watch can take the table further past max_mms.  Entries
+ * without the flag never exceed max_mms (each was allocated within it).
+ */
+static atomic_t nr_over_max = ATOMIC_INIT(0);
 
 static struct mmrefs_mm **retired;	/* mmrefs_retired_max slots */
 static atomic_t retired_head = ATOMIC_INIT(0);
@@ -151,8 +157,9 @@ static void entry_free_rcu(struct rcu_head *head)
 static struct mmrefs_mm *entry_alloc(gfp_t gfp, bool force)
 {
 	struct mmrefs_mm *e;
+	bool over = atomic_inc_return(&nr_mms) > mmrefs_max_mms;
 
-	if (atomic_inc_return(&nr_mms) > mmrefs_max_mms && !force) {
+	if (over && !force) {
 		atomic_dec(&nr_mms);
 		mmrefs_count_stat(MMREFS_STAT_TABLE_FULL);
 		return NULL;
@@ -165,6 +172,9 @@ static struct mmrefs_mm *entry_alloc(gfp_t gfp, bool force)
 	}
 	/* The ring needs no clearing: only slots below ->seq are read. */
 	memset(e, 0, sizeof(*e));
+	e->over_max = over;
+	if (over)
+		atomic_inc(&nr_over_max);
 	spin_lock_init(&e->lock);
 	INIT_LIST_HEAD(&e->holders);
 	e->id = atomic64_inc_return(&next_id);
@@ -172,10 +182,18 @@ static struct mmrefs_mm *entry_alloc(gfp_t gfp, bool force)
 	return e;
 }
 
+/* @e leaves the count of tracked mms. */
+static void entry_uncount(const struct mmrefs_mm *e)
+{
+	atomic_dec(&nr_mms);
+	if (e->over_max)
+		atomic_dec(&nr_over_max);
+}
+
 /* An entry that never made it into the table. */
 static void entry_discard(struct mmrefs_mm *e)
 {
-	atomic_dec(&nr_mms);
+	entry_uncount(e);
 	kmem_cache_free(entry_cache, e);
 }
 
@@ -188,7 +206,7 @@ static void entry_retire(struct mmrefs_mm *e)
 	struct mmrefs_mm *old;
 	unsigned int slot;
 
-	atomic_dec(&nr_mms);
+	entry_uncount(e);
 	if (!mmrefs_retired_max) {
 		call_rcu(&e->rcu, entry_free_rcu);
 		return;
@@ -905,6 +923,11 @@ struct mmrefs_mm *mmrefs_slot_entry(unsigned int slot, unsigned int idx)
 unsigned int mmrefs_table_size(void)
 {
 	return atomic_read(&nr_mms);
+}
+
+unsigned int mmrefs_table_over_max(void)
+{
+	return atomic_read(&nr_over_max);
 }
 
 unsigned int mmrefs_retired_count(void)
