@@ -26,7 +26,29 @@ static struct dentry *mmrefs_dir;
 /* Holder records copied per mm; more are counted, not shown. */
 #define HOLDERS_SHOWN	64
 
+/*
+ * Every file is one of these, in debugfs_files[] and in its inode's
+ * i_private: table files (@table set) are seq_file iterators over
+ * table.c's slots, the others single_open() files.  A file that takes
+ * commands gets one word (cmd_read()) and hands it to @command, which
+ * parses it and calls a typed setter.
+ */
+struct debugfs_file {
+	const char *name;
+	umode_t mode;
+	int (*show)(struct seq_file *m, void *v);
+	int (*command)(const char *word);	/* NULL: read only */
+	u8 cmd_size;		/* a write must be shorter than this */
+	u8 cmd_len;		/* the longest command word */
+	u8 table;		/* TABLE_* flags; 0: a single_open() file */
+};
+
+#define TABLE_LIVE	BIT(0)	/* iterate the tracked mms */
+#define TABLE_HISTORY	BIT(1)	/* ... and the retired ones, rings copied */
+#define TABLE_HOLDERS	BIT(2)	/* copy each mm's holder records */
+
 struct table_iter {
+	const struct debugfs_file *file;
 	bool with_retired;
 	struct mmrefs_holder *holders;	/* holders/leaks: HOLDERS_SHOWN */
 	unsigned int nholders, total_holders;
@@ -89,6 +111,20 @@ static void table_stop(struct seq_file *m, void *v)
 	rcu_read_unlock();
 }
 
+static int table_show(struct seq_file *m, void *v)
+{
+	const struct table_iter *it = m->private;
+
+	return it->file->show(m, v);
+}
+
+static const struct seq_operations table_sops = {
+	.start = table_start,
+	.next = table_next,
+	.stop = table_stop,
+	.show = table_show,
+};
+
 /* Copy @e and @nr_events of its ring into it->copy. */
 static struct mmrefs_mm *snapshot(struct table_iter *it, struct mmrefs_mm *e,
 				  unsigned int nr_events)
@@ -120,38 +156,65 @@ static void seq_comm(struct seq_file *m, const char *comm)
 	seq_puts(m, buf);
 }
 
+/*
+ * An mm's users and count as every file shows them, the one formula: a
+ * watched mm's last trapped values (exact, lazy refs included); else the
+ * values read through a task during this read; else, without a task to
+ * read them through, the last event's, with that moment's lazy-TLB
+ * references replaced by today's.
+ */
+struct entry_values {
+	int users, count, threads;
+	unsigned int lazy;
+	const char *src;
+};
+
+static void entry_values(const struct table_iter *it, const struct mmrefs_mm *c,
+			 struct entry_values *v)
+{
+	bool live = c->snap_gen >= it->gen;
+
+	v->lazy = mmrefs_lazy_refs(c->mm, it->lazy, it->nlazy);
+	v->threads = live ? c->snap_threads : 0;
+	if (c->watch) {
+		v->users = c->users;
+		v->count = c->count;
+		v->src = "watch";
+	} else if (live) {
+		v->users = c->snap_users;
+		v->count = c->snap_count;
+		v->src = "live";
+	} else {
+		v->users = c->users;
+		v->count = c->count - c->lazy + v->lazy;
+		v->src = "event";
+	}
+}
+
+static bool entry_shown(const struct mmrefs_mm *c)
+{
+	return c->state == MMREFS_LIVE || c->state == MMREFS_TORNDOWN;
+}
+
 static int mms_show(struct seq_file *m, void *v)
 {
 	struct table_iter *it = m->private;
 	struct mmrefs_mm *c = snapshot(it, v, 0);
-	bool live = c->snap_gen >= it->gen;
-	unsigned int op, lazy;
+	struct entry_values val;
+	unsigned int op;
 
-	if (c->state != MMREFS_LIVE && c->state != MMREFS_TORNDOWN)
+	if (!entry_shown(c))
 		return 0;
-	/*
-	 * Without a task to read it through, count is the last event's value
-	 * with that moment's lazy-TLB references replaced by today's.
-	 */
-	lazy = mmrefs_lazy_refs(c->mm, it->lazy, it->nlazy);
+	entry_values(it, c, &val);
 	seq_printf(m, "id=%llu tgid=%d comm=", c->id, c->tgid);
 	seq_comm(m, c->comm);
-	/* a watched mm's last trapped values are exact, lazy refs included */
-	if (c->watch) {
-		seq_printf(m, " state=%s users=%d count=%d lazy=%u src=watch",
-			   mmrefs_state_name(c->state), c->users, c->count,
-			   lazy);
-		/* read with the copy: they agree unless a write is in flight */
-		if (it->mem)
-			seq_printf(m, " live_users=%d live_count=%d",
-				   it->mem_users, it->mem_count);
-	} else {
-		seq_printf(m, " state=%s users=%d count=%d lazy=%u src=%s",
-			   mmrefs_state_name(c->state),
-			   live ? c->snap_users : c->users,
-			   live ? c->snap_count : c->count - c->lazy + lazy,
-			   lazy, live ? "live" : "event");
-	}
+	seq_printf(m, " state=%s users=%d count=%d lazy=%u src=%s",
+		   mmrefs_state_name(c->state), val.users, val.count, val.lazy,
+		   val.src);
+	/* read with the copy: they agree unless a write is in flight */
+	if (it->mem)
+		seq_printf(m, " live_users=%d live_count=%d",
+			   it->mem_users, it->mem_count);
 	seq_printf(m, " watch_slot=%d observer=%u age_ms=%llu", c->watch - 1,
 		   c->observer,
 		   div_u64(ktime_get_ns() - c->born, NSEC_PER_MSEC));
@@ -172,9 +235,7 @@ static void show_event(struct seq_file *m, u64 id, const struct mmrefs_event *ev
 		   ev->count_old, ev->count_new);
 	if (ev->counter || ev->observer)
 		seq_printf(m, " trap=%s observer=%u",
-			   ev->counter == MMREFS_CTR_USERS ? "users" :
-			   ev->counter == MMREFS_CTR_COUNT ? "count" : "-",
-			   ev->observer);
+			   mmrefs_counter_name(ev->counter), ev->observer);
 	if (ev->site)
 		seq_printf(m, " site=%pS\n", (void *)ev->site);
 	else
@@ -206,29 +267,6 @@ static struct {
 	pid_t tgid;
 } holders_sel;
 static DEFINE_SPINLOCK(holders_sel_lock);
-
-/*
- * An mm's live users/count as mms shows them: read through a task during
- * this read, the watched values, or the last event's with lazy-TLB refs
- * of then replaced by today's.
- */
-static void entry_values(const struct table_iter *it, const struct mmrefs_mm *c,
-			 unsigned int lazy, int *users, int *count, int *threads)
-{
-	bool live = c->snap_gen >= it->gen;
-
-	*threads = live ? c->snap_threads : 0;
-	if (c->watch) {
-		*users = c->users;
-		*count = c->count;
-	} else if (live) {
-		*users = c->snap_users;
-		*count = c->snap_count;
-	} else {
-		*users = c->users;
-		*count = c->count - c->lazy + lazy;
-	}
-}
 
 static u64 age_ms(u64 since)
 {
@@ -290,8 +328,7 @@ static void show_records(struct seq_file *m, const struct table_iter *it)
 
 /* An mm's values and what its known parts explain of them. */
 struct holder_sums {
-	int users, count, threads;
-	unsigned int lazy;
+	struct entry_values v;
 	bool khugepaged;
 	int unattributed_users, unattributed_count;
 };
@@ -301,16 +338,15 @@ static void holder_sums(const struct table_iter *it, const struct mmrefs_mm *c,
 {
 	int uparts, cparts;
 
-	s->lazy = mmrefs_lazy_refs(c->mm, it->lazy, it->nlazy);
-	entry_values(it, c, s->lazy, &s->users, &s->count, &s->threads);
+	entry_values(it, c, &s->v);
 	/* registered with khugepaged, read with the live values */
 	s->khugepaged = c->snap_gen >= it->gen && c->snap_khugepaged &&
-			s->users > 0;
-	uparts = s->threads;
-	cparts = (s->users > 0) + s->lazy + c->observer + s->khugepaged;
+			s->v.users > 0;
+	uparts = s->v.threads;
+	cparts = (s->v.users > 0) + s->v.lazy + c->observer + s->khugepaged;
 	record_parts(it, &uparts, &cparts);
-	s->unattributed_users = s->users - uparts;
-	s->unattributed_count = s->count - cparts;
+	s->unattributed_users = s->v.users - uparts;
+	s->unattributed_count = s->v.count - cparts;
 }
 
 /*
@@ -324,15 +360,15 @@ static void show_holders(struct seq_file *m, struct table_iter *it,
 	seq_printf(m, "%s id=%llu tgid=%d comm=", head, c->id, c->tgid);
 	seq_comm(m, c->comm);
 	seq_printf(m, " state=%s users=%d count=%d src=%s\n",
-		   mmrefs_state_name(c->state), s->users, s->count,
-		   c->watch ? "watch" : c->snap_gen >= it->gen ? "live" : "event");
-	if (s->threads)
+		   mmrefs_state_name(c->state), s->v.users, s->v.count, s->v.src);
+	if (s->v.threads)
 		seq_printf(m, "  kind=thread counter=users refs=%d\n",
-			   s->threads);
-	if (s->users > 0)
+			   s->v.threads);
+	if (s->v.users > 0)
 		seq_puts(m, "  kind=users counter=count refs=1\n");
-	if (s->lazy)
-		seq_printf(m, "  kind=lazy_tlb counter=count refs=%u\n", s->lazy);
+	if (s->v.lazy)
+		seq_printf(m, "  kind=lazy_tlb counter=count refs=%u\n",
+			   s->v.lazy);
 	if (c->observer)
 		seq_printf(m, "  kind=observer counter=count refs=%u\n",
 			   c->observer);
@@ -354,7 +390,7 @@ static int holders_show(struct seq_file *m, void *v)
 	pid_t tgid;
 	u64 id;
 
-	if (c->state != MMREFS_LIVE && c->state != MMREFS_TORNDOWN)
+	if (!entry_shown(c))
 		return 0;
 	spin_lock_irqsave(&holders_sel_lock, flags);
 	id = holders_sel.id;
@@ -388,7 +424,7 @@ static int leaks_show(struct seq_file *m, void *v)
 	unsigned int i;
 	u64 held = 0, age;
 
-	if (c->state != MMREFS_LIVE && c->state != MMREFS_TORNDOWN)
+	if (!entry_shown(c))
 		return 0;
 	holder_sums(it, c, &sums);
 	torndown = c->state == MMREFS_TORNDOWN &&
@@ -423,54 +459,28 @@ static int leaks_show(struct seq_file *m, void *v)
 	return 0;
 }
 
-static const struct seq_operations mms_sops = {
-	.start = table_start,
-	.next = table_next,
-	.stop = table_stop,
-	.show = mms_show,
-};
-
-static const struct seq_operations history_sops = {
-	.start = table_start,
-	.next = table_next,
-	.stop = table_stop,
-	.show = history_show,
-};
-
-static const struct seq_operations holders_sops = {
-	.start = table_start,
-	.next = table_next,
-	.stop = table_stop,
-	.show = holders_show,
-};
-
-static const struct seq_operations leaks_sops = {
-	.start = table_start,
-	.next = table_next,
-	.stop = table_stop,
-	.show = leaks_show,
-};
-
-static int table_open(struct inode *inode, struct file *file,
-		      const struct seq_operations *sops)
+static int table_open(struct inode *inode, struct file *file)
 {
-	bool history = sops == &history_sops;
+	const struct debugfs_file *f = inode->i_private;
+	bool history = f->table & TABLE_HISTORY;
 	struct table_iter *it;
 
-	it = __seq_open_private(file, sops, struct_size(it, lazy, nr_cpu_ids));
+	it = __seq_open_private(file, &table_sops,
+				struct_size(it, lazy, nr_cpu_ids));
 	if (!it)
 		return -ENOMEM;
 	it->copy = kmalloc(history ? mmrefs_entry_size() : sizeof(*it->copy),
 			   GFP_KERNEL);
-	if (sops == &holders_sops || sops == &leaks_sops)
+	if (f->table & TABLE_HOLDERS)
 		it->holders = kmalloc_array(HOLDERS_SHOWN, sizeof(*it->holders),
 					    GFP_KERNEL);
-	if (!it->copy || (!it->holders && !history && sops != &mms_sops)) {
+	if (!it->copy || (!it->holders && (f->table & TABLE_HOLDERS))) {
 		kfree(it->copy);
 		kfree(it->holders);
 		seq_release_private(inode, file);
 		return -ENOMEM;
 	}
+	it->file = f;
 	it->with_retired = history;
 	it->nslots = mmrefs_nr_slots(history);
 	return 0;
@@ -485,122 +495,91 @@ static int table_release(struct inode *inode, struct file *file)
 	return seq_release_private(inode, file);
 }
 
-static int mms_open(struct inode *inode, struct file *file)
-{
-	return table_open(inode, file, &mms_sops);
-}
-
-static int history_open(struct inode *inode, struct file *file)
-{
-	return table_open(inode, file, &history_sops);
-}
-
-static int holders_open(struct inode *inode, struct file *file)
-{
-	return table_open(inode, file, &holders_sops);
-}
-
-static int leaks_open(struct inode *inode, struct file *file)
-{
-	return table_open(inode, file, &leaks_sops);
-}
-
-static const struct file_operations mms_fops = {
-	.owner = THIS_MODULE,
-	.open = mms_open,
-	.read = seq_read,
-	.llseek = seq_lseek,
-	.release = table_release,
-};
-
-static const struct file_operations history_fops = {
-	.owner = THIS_MODULE,
-	.open = history_open,
-	.read = seq_read,
-	.llseek = seq_lseek,
-	.release = table_release,
-};
-
-static int copy_command(char *kbuf, size_t size, const char __user *ubuf,
-			size_t count);
-
-/* "all", "mm=ID" or "tgid=N": which mms holders shows. */
-static ssize_t holders_write(struct file *file, const char __user *ubuf,
+/*
+ * The one command reader: a write is one short line of text, no NUL
+ * byte, at most one trailing newline (stripped), and a word of at most
+ * the file's cmd_len characters.  Anything else is -EINVAL before any
+ * state is touched; the word goes to the file's command.
+ */
+static ssize_t debugfs_write(struct file *file, const char __user *ubuf,
 			     size_t count, loff_t *ppos)
 {
+	const struct debugfs_file *f = file_inode(file)->i_private;
 	char buf[32];
-	unsigned long flags;
 	size_t len;
-	u64 id = 0;
-	int tgid = 0, err;
+	int err;
 
-	err = copy_command(buf, sizeof(buf), ubuf, count);
-	if (err)
-		return err;
+	if (!f->command || !count || count >= f->cmd_size)
+		return -EINVAL;
+	if (copy_from_user(buf, ubuf, count))
+		return -EFAULT;
+	if (memchr(buf, '\0', count))
+		return -EINVAL;
+	buf[count] = '\0';
 	len = strcspn(buf, "\n");
-	if (!len || buf[len + (buf[len] == '\n')])
+	if (!len || len > f->cmd_len || buf[len + (buf[len] == '\n')])
 		return -EINVAL;
 	buf[len] = '\0';
-	if (str_has_prefix(buf, "mm=")) {
-		err = kstrtou64(buf + 3, 10, &id);
-		if (!err && !id)
-			err = -EINVAL;
-	} else if (str_has_prefix(buf, "tgid=")) {
-		err = kstrtoint(buf + 5, 10, &tgid);
-		if (!err && tgid <= 0)
-			err = -EINVAL;
-	} else if (strcmp(buf, "all")) {
-		err = -EINVAL;
-	}
-	if (err)
+	err = f->command(buf);
+	return err ? err : count;
+}
+
+/* @word is KEY followed by its value: the value, else NULL. */
+static const char *cmd_arg(const char *word, const char *key)
+{
+	size_t n = strlen(key);
+
+	return strncmp(word, key, n) ? NULL : word + n;
+}
+
+/* A pid, tgid or id: a decimal number above 0 (kstrto*()'s syntax). */
+static int cmd_pid(const char *arg, pid_t *pid)
+{
+	return kstrtoint(arg, 10, pid) || *pid <= 0 ? -EINVAL : 0;
+}
+
+/* A boolean switch: 0 or 1. */
+static int cmd_bool(const char *arg, bool *on)
+{
+	unsigned int v;
+
+	if (kstrtouint(arg, 10, &v) || v > 1)
 		return -EINVAL;
+	*on = v;
+	return 0;
+}
+
+/* "all", "mm=ID" or "tgid=N": which mms holders shows. */
+static int holders_command(const char *word)
+{
+	unsigned long flags;
+	pid_t tgid = 0;
+	u64 id = 0;
+
+	if (cmd_arg(word, "mm=")) {
+		if (kstrtou64(cmd_arg(word, "mm="), 10, &id) || !id)
+			return -EINVAL;
+	} else if (cmd_arg(word, "tgid=")) {
+		if (cmd_pid(cmd_arg(word, "tgid="), &tgid))
+			return -EINVAL;
+	} else if (strcmp(word, "all")) {
+		return -EINVAL;
+	}
 	spin_lock_irqsave(&holders_sel_lock, flags);
 	holders_sel.id = id;
 	holders_sel.tgid = tgid;
 	spin_unlock_irqrestore(&holders_sel_lock, flags);
-	return count;
+	return 0;
 }
-
-static const struct file_operations holders_fops = {
-	.owner = THIS_MODULE,
-	.open = holders_open,
-	.read = seq_read,
-	.write = holders_write,
-	.llseek = seq_lseek,
-	.release = table_release,
-};
-
-static const struct file_operations leaks_fops = {
-	.owner = THIS_MODULE,
-	.open = leaks_open,
-	.read = seq_read,
-	.llseek = seq_lseek,
-	.release = table_release,
-};
 
 static int stats_show(struct seq_file *m, void *v)
 {
-	static const char * const names[MMREFS_NR_STATS] = {
-		[MMREFS_STAT_EVENTS] = "events",
-		[MMREFS_STAT_FILTERED] = "filtered",
-		[MMREFS_STAT_TABLE_FULL] = "lost_table_full",
-		[MMREFS_STAT_ALLOC] = "lost_alloc",
-		[MMREFS_STAT_UNTRACKED] = "untracked",
-		[MMREFS_STAT_STALE] = "stale",
-		[MMREFS_STAT_WATCH_EVENTS] = "watch_events",
-		[MMREFS_STAT_WATCH_GAPS] = "watch_gaps",
-		[MMREFS_STAT_WATCH_UNDECODED] = "watch_undecoded",
-		[MMREFS_STAT_STACK_LOST] = "lost_stack",
-		[MMREFS_STAT_HOLDERS_LOST] = "lost_holders",
-		[MMREFS_STAT_MISUSE_GET_ZERO] = "misuse_get_zero",
-		[MMREFS_STAT_MISUSE_AFTER_FREE] = "misuse_after_free",
-		[MMREFS_STAT_MISUSE_NEGATIVE] = "misuse_negative",
-	};
 	unsigned int s;
 
 	mmrefs_probes_show(m);
 	for (s = 0; s < MMREFS_NR_STATS; s++)
-		seq_printf(m, "%s=%lu\n", names[s], mmrefs_stat_sum(s));
+		seq_printf(m, "%s=%lu\n", mmrefs_stat_name(s),
+			   mmrefs_stat_sum(s));
 	seq_printf(m, "mms=%u\nmms_over_max=%u\nretired=%u\n",
 		   mmrefs_table_size(), mmrefs_table_over_max(),
 		   mmrefs_retired_count());
@@ -617,28 +596,11 @@ static int stats_show(struct seq_file *m, void *v)
 		   offsetof(struct mm_struct, mm_count));
 	return 0;
 }
-DEFINE_SHOW_ATTRIBUTE(stats);
 
 /*
- * Copy a command from user space: one short line of text, no NUL bytes.
- * Anything else is -EINVAL before any state is touched.
- */
-static int copy_command(char *kbuf, size_t size, const char __user *ubuf,
-			size_t count)
-{
-	if (!count || count >= size)
-		return -EINVAL;
-	if (copy_from_user(kbuf, ubuf, count))
-		return -EFAULT;
-	if (memchr(kbuf, '\0', count))
-		return -EINVAL;
-	kbuf[count] = '\0';
-	return 0;
-}
-
-/*
- * filter and enable are served by single_open(), so a reader gets one
- * consistent value even if it reads in pieces while a writer changes it.
+ * filter, enable and watch are served by single_open(), so a reader gets
+ * one consistent value even if it reads in pieces while a writer changes
+ * it.
  */
 static int filter_show(struct seq_file *m, void *v)
 {
@@ -649,31 +611,27 @@ static int filter_show(struct seq_file *m, void *v)
 	return 0;
 }
 
-static int filter_open(struct inode *inode, struct file *file)
+/* "all", "tgid=N" or "comm=NAME" (a whole comm, no blank). */
+static int filter_command(const char *word)
 {
-	return single_open(file, filter_show, NULL);
+	const char *arg;
+	pid_t tgid;
+	size_t len;
+
+	if (!strcmp(word, "all"))
+		return mmrefs_filter_set(0, NULL);
+	arg = cmd_arg(word, "tgid=");
+	if (arg)
+		return cmd_pid(arg, &tgid) ?: mmrefs_filter_set(tgid, NULL);
+	arg = cmd_arg(word, "comm=");
+	if (arg) {
+		len = strlen(arg);
+		if (!len || len >= TASK_COMM_LEN || strpbrk(arg, " \t"))
+			return -EINVAL;
+		return mmrefs_filter_set(0, arg);
+	}
+	return -EINVAL;
 }
-
-static ssize_t filter_write(struct file *file, const char __user *ubuf,
-			    size_t count, loff_t *ppos)
-{
-	char buf[32];
-	int err;
-
-	err = copy_command(buf, sizeof(buf), ubuf, count);
-	if (!err)
-		err = mmrefs_filter_set(buf);
-	return err ? err : count;
-}
-
-static const struct file_operations filter_fops = {
-	.owner = THIS_MODULE,
-	.open = filter_open,
-	.read = seq_read,
-	.write = filter_write,
-	.llseek = seq_lseek,
-	.release = single_release,
-};
 
 static int enable_show(struct seq_file *m, void *v)
 {
@@ -681,38 +639,15 @@ static int enable_show(struct seq_file *m, void *v)
 	return 0;
 }
 
-static int enable_open(struct inode *inode, struct file *file)
+static int enable_command(const char *word)
 {
-	return single_open(file, enable_show, NULL);
+	bool on;
+
+	if (cmd_bool(word, &on))
+		return -EINVAL;
+	mmrefs_enable(on);
+	return 0;
 }
-
-static ssize_t enable_write(struct file *file, const char __user *ubuf,
-			    size_t count, loff_t *ppos)
-{
-	unsigned int on;
-	char buf[8];
-	int err;
-
-	/* kstrtouint() takes an optional trailing newline and nothing else */
-	err = copy_command(buf, sizeof(buf), ubuf, count);
-	if (!err)
-		err = kstrtouint(buf, 10, &on);
-	if (!err && on > 1)
-		err = -EINVAL;
-	if (err)
-		return err;
-	WRITE_ONCE(mmrefs_enabled, on);
-	return count;
-}
-
-static const struct file_operations enable_fops = {
-	.owner = THIS_MODULE,
-	.open = enable_open,
-	.read = seq_read,
-	.write = enable_write,
-	.llseek = seq_lseek,
-	.release = single_release,
-};
 
 static int watch_show(struct seq_file *m, void *v)
 {
@@ -720,45 +655,88 @@ static int watch_show(struct seq_file *m, void *v)
 	return 0;
 }
 
-static int watch_open(struct inode *inode, struct file *file)
+/* "pid=N", "-pid=N", "clear", "stack=0" or "stack=1" */
+static int watch_command(const char *word)
 {
-	return single_open(file, watch_show, NULL);
+	const char *arg;
+	pid_t pid;
+	bool on;
+
+	if (!strcmp(word, "clear")) {
+		mmrefs_watch_clear();
+		return 0;
+	}
+	arg = cmd_arg(word, "stack=");
+	if (arg)
+		return cmd_bool(arg, &on) ?: mmrefs_watch_stacks(on);
+	arg = cmd_arg(word, "-pid=");
+	if (arg)
+		return cmd_pid(arg, &pid) ?: mmrefs_watch_disarm(pid);
+	arg = cmd_arg(word, "pid=");
+	if (arg)
+		return cmd_pid(arg, &pid) ?: mmrefs_watch_arm(pid);
+	return -EINVAL;
 }
 
-static ssize_t watch_write(struct file *file, const char __user *ubuf,
-			   size_t count, loff_t *ppos)
-{
-	char buf[32];
-	int err;
+#define TABLE_FILE(n, m, t, ...)					\
+	{ .name = #n, .mode = m, .show = n##_show, .table = t, __VA_ARGS__ }
+#define SINGLE_FILE(n, m, ...)						\
+	{ .name = #n, .mode = m, .show = n##_show, __VA_ARGS__ }
+#define COMMAND(n, size, len)						\
+	.command = n##_command, .cmd_size = size, .cmd_len = len
 
-	err = copy_command(buf, sizeof(buf), ubuf, count);
-	if (!err)
-		err = mmrefs_watch_command(buf);
-	return err ? err : count;
-}
+/*
+ * The files.  Command limits: a filter or watch word is shorter than a
+ * comm plus its key (TASK_COMM_LEN + 8), enable takes one short number.
+ */
+static const struct debugfs_file debugfs_files[] = {
+	TABLE_FILE(mms, 0400, TABLE_LIVE),
+	TABLE_FILE(history, 0400, TABLE_LIVE | TABLE_HISTORY),
+	TABLE_FILE(holders, 0600, TABLE_LIVE | TABLE_HOLDERS,
+		   COMMAND(holders, 32, 31)),
+	TABLE_FILE(leaks, 0400, TABLE_LIVE | TABLE_HOLDERS),
+	SINGLE_FILE(stats, 0400),
+	SINGLE_FILE(filter, 0600, COMMAND(filter, 32, TASK_COMM_LEN + 7)),
+	SINGLE_FILE(enable, 0600, COMMAND(enable, 8, 7)),
+	SINGLE_FILE(watch, 0600, COMMAND(watch, 32, 23)),
+};
 
-static const struct file_operations watch_fops = {
+static const struct file_operations table_fops = {
 	.owner = THIS_MODULE,
-	.open = watch_open,
+	.open = table_open,
 	.read = seq_read,
-	.write = watch_write,
+	.write = debugfs_write,
+	.llseek = seq_lseek,
+	.release = table_release,
+};
+
+static int single_file_open(struct inode *inode, struct file *file)
+{
+	const struct debugfs_file *f = inode->i_private;
+
+	return single_open(file, f->show, NULL);
+}
+
+static const struct file_operations single_fops = {
+	.owner = THIS_MODULE,
+	.open = single_file_open,
+	.read = seq_read,
+	.write = debugfs_write,
 	.llseek = seq_lseek,
 	.release = single_release,
 };
 
 int mmrefs_debugfs_init(void)
 {
+	const struct debugfs_file *f;
+
 	mmrefs_dir = debugfs_create_dir("mmrefs", NULL);
 	if (IS_ERR(mmrefs_dir))
 		return PTR_ERR(mmrefs_dir);
-	debugfs_create_file("mms", 0400, mmrefs_dir, NULL, &mms_fops);
-	debugfs_create_file("history", 0400, mmrefs_dir, NULL, &history_fops);
-	debugfs_create_file("holders", 0600, mmrefs_dir, NULL, &holders_fops);
-	debugfs_create_file("leaks", 0400, mmrefs_dir, NULL, &leaks_fops);
-	debugfs_create_file("stats", 0400, mmrefs_dir, NULL, &stats_fops);
-	debugfs_create_file("filter", 0600, mmrefs_dir, NULL, &filter_fops);
-	debugfs_create_file("enable", 0600, mmrefs_dir, NULL, &enable_fops);
-	debugfs_create_file("watch", 0600, mmrefs_dir, NULL, &watch_fops);
+	for (f = debugfs_files; f < debugfs_files + ARRAY_SIZE(debugfs_files);
+	     f++)
+		debugfs_create_file(f->name, f->mode, mmrefs_dir, (void *)f,
+				    f->table ? &table_fops : &single_fops);
 	return 0;
 }
 

@@ -67,22 +67,10 @@ MODULE_PARM_DESC(leak_get_ms, "A temporary mmget() not put after this (ms)");
 
 #define HOLD_BORROWED_MAX	2	/* per mm */
 
-static struct mmrefs_holder *pool;
-static unsigned long *pool_used;		/* bit per record */
-static DEFINE_PER_CPU(unsigned int, pool_hint);	/* where to look first */
-static bool stacks_ok;
-
-static const char * const kind_names[] = {
-	[MMREFS_HOLD_GET] = "mmget",
-	[MMREFS_HOLD_USE] = "use",
-	[MMREFS_HOLD_GRAB] = "mmgrab",
-	[MMREFS_HOLD_BORROWED] = "borrowed",
-};
-
-const char *mmrefs_hold_name(unsigned int kind)
-{
-	return kind < ARRAY_SIZE(kind_names) ? kind_names[kind] : "?";
-}
+static struct mmrefs_holder *holder_pool;
+static unsigned long *holder_pool_used;		/* bit per record */
+static DEFINE_PER_CPU(unsigned int, holder_pool_hint);	/* where to look first */
+static bool holder_stacks_ok;
 
 /* Lock-free: a few tries at the first clear bit from this CPU's hint. */
 static struct mmrefs_holder *holder_alloc(void)
@@ -90,15 +78,15 @@ static struct mmrefs_holder *holder_alloc(void)
 	unsigned int i, try;
 
 	for (try = 0; try < 4; try++) {
-		i = find_next_zero_bit(pool_used, mmrefs_max_holders,
-				       this_cpu_read(pool_hint));
+		i = find_next_zero_bit(holder_pool_used, mmrefs_max_holders,
+				       this_cpu_read(holder_pool_hint));
 		if (i >= mmrefs_max_holders)
-			i = find_first_zero_bit(pool_used, mmrefs_max_holders);
+			i = find_first_zero_bit(holder_pool_used, mmrefs_max_holders);
 		if (i >= mmrefs_max_holders)
 			break;
-		if (!test_and_set_bit_lock(i, pool_used)) {
-			this_cpu_write(pool_hint, i + 1);
-			return &pool[i];
+		if (!test_and_set_bit_lock(i, holder_pool_used)) {
+			this_cpu_write(holder_pool_hint, i + 1);
+			return &holder_pool[i];
 		}
 	}
 	mmrefs_count_stat(MMREFS_STAT_HOLDERS_LOST);
@@ -107,12 +95,12 @@ static struct mmrefs_holder *holder_alloc(void)
 
 static void holder_free(struct mmrefs_holder *h)
 {
-	clear_bit_unlock(h - pool, pool_used);
+	clear_bit_unlock(h - holder_pool, holder_pool_used);
 }
 
 unsigned int mmrefs_holders_used(void)
 {
-	return bitmap_weight(pool_used, mmrefs_max_holders);
+	return bitmap_weight(holder_pool_used, mmrefs_max_holders);
 }
 
 /*
@@ -125,7 +113,7 @@ u32 mmrefs_stack_from(unsigned long site)
 	depot_stack_handle_t handle;
 	unsigned int nr, i;
 
-	if (!stacks_ok || in_nmi() || !READ_ONCE(mmrefs_holder_stacks))
+	if (!holder_stacks_ok || in_nmi() || !READ_ONCE(mmrefs_holder_stacks))
 		return 0;
 	nr = stack_trace_save(entries, ARRAY_SIZE(entries), 0);
 	for (i = 0; i < nr && entries[i] != site; i++)
@@ -138,7 +126,7 @@ u32 mmrefs_stack_from(unsigned long site)
 	return handle;
 }
 
-static struct mmrefs_holder *find(struct mmrefs_mm *e, u8 kind, pid_t pid)
+static struct mmrefs_holder *holder_find(struct mmrefs_mm *e, u8 kind, pid_t pid)
 {
 	struct mmrefs_holder *h;
 
@@ -149,8 +137,8 @@ static struct mmrefs_holder *find(struct mmrefs_mm *e, u8 kind, pid_t pid)
 	return NULL;
 }
 
-static void add(struct mmrefs_mm *e, u8 kind, const struct mmrefs_event *ev,
-		u32 stack)
+static void holder_add(struct mmrefs_mm *e, u8 kind,
+		       const struct mmrefs_event *ev, u32 stack)
 {
 	struct mmrefs_holder *h = holder_alloc();
 
@@ -168,15 +156,15 @@ static void add(struct mmrefs_mm *e, u8 kind, const struct mmrefs_event *ev,
 	list_add(&h->node, &e->holders);
 }
 
-static void del(struct mmrefs_holder *h)
+static void holder_del(struct mmrefs_holder *h)
 {
 	list_del(&h->node);
 	holder_free(h);
 }
 
-static void del_match(struct mmrefs_mm *e, u8 kind, pid_t pid, bool any)
+static void holder_del_match(struct mmrefs_mm *e, u8 kind, pid_t pid, bool any)
 {
-	struct mmrefs_holder *h = find(e, kind, pid);
+	struct mmrefs_holder *h = holder_find(e, kind, pid);
 
 	/* a reference handed to another task: give back the oldest */
 	if (!h && any)
@@ -184,58 +172,87 @@ static void del_match(struct mmrefs_mm *e, u8 kind, pid_t pid, bool any)
 			if (h->kind == kind)
 				break;
 	if (h && !list_entry_is_head(h, &e->holders, node))
-		del(h);
+		holder_del(h);
 }
 
 /* Keep at most @keep borrowed records on @e, the newest. */
-static void trim_borrowed(struct mmrefs_mm *e, unsigned int keep)
+static void holder_trim_borrowed(struct mmrefs_mm *e, unsigned int keep)
 {
 	struct mmrefs_holder *h, *tmp;
 	unsigned int seen = 0;
 
 	list_for_each_entry_safe(h, tmp, &e->holders, node)
 		if (h->kind == MMREFS_HOLD_BORROWED && ++seen > keep)
-			del(h);
+			holder_del(h);
 }
 
 /*
- * What @ev does to @e's holders.  Caller holds e->lock; @ev is numbered.
- * Watched events name their helper (mmget, mmgrab...) and are exact;
- * probe events of an unwatched mm record only what has a visible end.
+ * The one rule for which events open a holder record, and of which kind;
+ * -1 for none.  Probe events of an unwatched mm open only what has a
+ * visible end (a get until the same task's put, a use until the unuse);
+ * watched events name their helper and are exact.  Every source asks
+ * here: table.c and watch.c to know whether to save a stack first,
+ * mmrefs_holders_event() to add the record.
+ */
+int mmrefs_holder_kind(enum mmrefs_op op, enum mmrefs_cause cause,
+		       bool transient)
+{
+	switch (op) {
+	case MMREFS_OP_GET:
+		/* proc_mem_open() puts its get again a few lines later */
+		if ((cause == MMREFS_CAUSE_GET_TASK_MM ||
+		     cause == MMREFS_CAUSE_MM_ACCESS) && !transient)
+			return MMREFS_HOLD_GET;
+		return -1;
+	case MMREFS_OP_MMGET:
+	case MMREFS_OP_MMGET_NOT_ZERO:
+		return cause == MMREFS_CAUSE_THREAD ? -1 : MMREFS_HOLD_GET;
+	case MMREFS_OP_USE:
+		return MMREFS_HOLD_USE;
+	/* khugepaged's reference is a part of its own (MMF_VM_HUGEPAGE) */
+	case MMREFS_OP_MMGRAB:
+		if (cause == MMREFS_CAUSE_USE_MM ||
+		    cause == MMREFS_CAUSE_KHUGEPAGED)
+			return -1;
+		return MMREFS_HOLD_GRAB;
+	default:
+		return -1;
+	}
+}
+
+/* Whether the record an event opens wants its taker's stack. */
+bool mmrefs_holder_wants_stack(enum mmrefs_op op, enum mmrefs_cause cause,
+			       bool transient)
+{
+	return READ_ONCE(mmrefs_holder_stacks) &&
+	       mmrefs_holder_kind(op, cause, transient) >= 0;
+}
+
+/*
+ * What @ev does to @e's holders: the records it closes, then the one it
+ * opens (mmrefs_holder_kind()).  Caller holds e->lock; @ev is numbered.
  */
 void mmrefs_holders_event(struct mmrefs_mm *e, const struct mmrefs_event *ev,
 			  u32 stack)
 {
+	int kind = mmrefs_holder_kind(ev->op, ev->cause, ev->transient);
 	struct mmrefs_holder *h;
 
 	lockdep_assert_held(&e->lock);
 	switch (ev->op) {
-	case MMREFS_OP_GET:
-		/* proc_mem_open() puts its get again a few lines later */
-		if ((ev->cause == MMREFS_CAUSE_GET_TASK_MM ||
-		     ev->cause == MMREFS_CAUSE_MM_ACCESS) &&
-		    !mmrefs_transient_get(ev->site))
-			add(e, MMREFS_HOLD_GET, ev, stack);
-		break;
-	case MMREFS_OP_MMGET:
-	case MMREFS_OP_MMGET_NOT_ZERO:
-		if (ev->cause != MMREFS_CAUSE_THREAD)
-			add(e, MMREFS_HOLD_GET, ev, stack);
-		break;
 	case MMREFS_OP_PUT:
 	case MMREFS_OP_MMPUT:
 		if (ev->cause == MMREFS_CAUSE_PUT ||
 		    ev->cause == MMREFS_CAUSE_ASYNC)
-			del_match(e, MMREFS_HOLD_GET, ev->pid, e->watch);
+			holder_del_match(e, MMREFS_HOLD_GET, ev->pid, e->watch);
 		break;
 	case MMREFS_OP_USE:
-		h = find(e, MMREFS_HOLD_BORROWED, ev->pid);
+		h = holder_find(e, MMREFS_HOLD_BORROWED, ev->pid);
 		if (h)
-			del(h);
-		add(e, MMREFS_HOLD_USE, ev, stack);
+			holder_del(h);
 		break;
 	case MMREFS_OP_UNUSE:
-		h = find(e, MMREFS_HOLD_USE, ev->pid);
+		h = holder_find(e, MMREFS_HOLD_USE, ev->pid);
 		if (!h)
 			break;
 		/*
@@ -243,20 +260,14 @@ void mmrefs_holders_event(struct mmrefs_mm *e, const struct mmrefs_event *ev,
 		 * go (one per borrow, for some drivers), their records must
 		 * not pile up on a long-lived mm.
 		 */
-		trim_borrowed(e, HOLD_BORROWED_MAX - 1);
+		holder_trim_borrowed(e, HOLD_BORROWED_MAX - 1);
 		h->kind = MMREFS_HOLD_BORROWED;	/* same site, stack */
-		break;
-	/* khugepaged's reference is a part of its own (MMF_VM_HUGEPAGE) */
-	case MMREFS_OP_MMGRAB:
-		if (ev->cause != MMREFS_CAUSE_USE_MM &&
-		    ev->cause != MMREFS_CAUSE_KHUGEPAGED)
-			add(e, MMREFS_HOLD_GRAB, ev, stack);
 		break;
 	case MMREFS_OP_MMDROP:
 		if (ev->cause != MMREFS_CAUSE_USE_MM &&
 		    ev->cause != MMREFS_CAUSE_TEARDOWN &&
 		    ev->cause != MMREFS_CAUSE_KHUGEPAGED)
-			del_match(e, MMREFS_HOLD_GRAB, ev->pid, true);
+			holder_del_match(e, MMREFS_HOLD_GRAB, ev->pid, true);
 		break;
 	case MMREFS_OP_FREE:
 		mmrefs_holders_release(e);
@@ -264,6 +275,8 @@ void mmrefs_holders_event(struct mmrefs_mm *e, const struct mmrefs_event *ev,
 	default:
 		break;
 	}
+	if (kind >= 0)
+		holder_add(e, kind, ev, stack);
 }
 
 /* A free, or the table letting go of @e: every record back to the pool. */
@@ -272,7 +285,7 @@ void mmrefs_holders_release(struct mmrefs_mm *e)
 	struct mmrefs_holder *h, *tmp;
 
 	list_for_each_entry_safe(h, tmp, &e->holders, node)
-		del(h);
+		holder_del(h);
 }
 
 /* A stack saved after the fact (watch mode) for the record of event @seq. */
@@ -316,19 +329,24 @@ void mmrefs_show_stack(struct seq_file *m, u32 handle, const char *indent)
 
 int mmrefs_holders_init(void)
 {
-	pool = vzalloc(array_size(mmrefs_max_holders, sizeof(*pool)));
-	pool_used = bitmap_zalloc(mmrefs_max_holders, GFP_KERNEL);
-	if (!pool || !pool_used) {
-		vfree(pool);
-		bitmap_free(pool_used);
+	if (mmrefs_max_holders < 64 || mmrefs_max_holders > 1048576) {
+		pr_err("holders out of range\n");
+		return -EINVAL;
+	}
+	holder_pool = vzalloc(array_size(mmrefs_max_holders,
+					 sizeof(*holder_pool)));
+	holder_pool_used = bitmap_zalloc(mmrefs_max_holders, GFP_KERNEL);
+	if (!holder_pool || !holder_pool_used) {
+		vfree(holder_pool);
+		bitmap_free(holder_pool_used);
 		return -ENOMEM;
 	}
-	stacks_ok = !stack_depot_init();
+	holder_stacks_ok = !stack_depot_init();
 	return 0;
 }
 
 void mmrefs_holders_exit(void)
 {
-	vfree(pool);
-	bitmap_free(pool_used);
+	vfree(holder_pool);
+	bitmap_free(holder_pool_used);
 }

@@ -10,38 +10,21 @@
  *
  * Output: /sys/kernel/debug/mmrefs/ (mms, history, holders, leaks, stats,
  * filter, enable, watch)
- * and the mmrefs:mmrefs_event trace event.  See README.md.
+ * and the mmrefs:mmrefs_event trace event.  See Documentation/design.rst;
+ * each file says what it owns and which locks protect it.  The data path
+ * runs one way: probes.c and watch.c -> table.c -> holders.c, with
+ * stats.c and names.c as leaves; debugfs.c only reads and sets.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/kernel.h>
 #include <linux/module.h>
-#include <linux/moduleparam.h>
 
 #include "mmrefs.h"
-
-unsigned int mmrefs_history = 32;
-module_param_named(history, mmrefs_history, uint, 0444);
-MODULE_PARM_DESC(history, "Transitions kept per mm (0..1024, default 32)");
-
-unsigned int mmrefs_retired_max = 64;
-module_param_named(retired, mmrefs_retired_max, uint, 0444);
-MODULE_PARM_DESC(retired, "Freed mms whose history stays readable (0..65536, default 64)");
-
-unsigned int mmrefs_max_mms = 65536;
-module_param_named(max_mms, mmrefs_max_mms, uint, 0444);
-MODULE_PARM_DESC(max_mms, "Most mms tracked at once (64..1048576, default 65536)");
 
 static int __init mmrefs_init(void)
 {
 	int err;
-
-	if (mmrefs_history > 1024 || mmrefs_retired_max > 65536 ||
-	    mmrefs_max_mms < 64 || mmrefs_max_mms > 1048576 ||
-	    mmrefs_max_holders < 64 || mmrefs_max_holders > 1048576) {
-		pr_err("history, retired, max_mms or holders out of range\n");
-		return -EINVAL;
-	}
 
 	err = mmrefs_holders_init();
 	if (err)

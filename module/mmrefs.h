@@ -25,110 +25,115 @@
 
 struct seq_file;
 
-/* What happened to the counters.  Names: MMREFS_OP_SYMBOLS. */
-enum mmrefs_op {
-	MMREFS_OP_SEED,
-	MMREFS_OP_NEW,
-	MMREFS_OP_GET,
-	MMREFS_OP_PUT,
-	MMREFS_OP_GRAB,
-	MMREFS_OP_USE,
-	MMREFS_OP_UNUSE,
-	MMREFS_OP_TEARDOWN,
-	MMREFS_OP_FREE,
-	/* watch mode: one hardware-trapped write, named by its helper */
-	MMREFS_OP_MMGET,
-	MMREFS_OP_MMGET_NOT_ZERO,
-	MMREFS_OP_MMPUT,
-	MMREFS_OP_MMGRAB,
-	MMREFS_OP_MMDROP,
-	MMREFS_OP_LAZY_TLB,
-	MMREFS_OP_WRITE,	/* a write mmrefs could not decode */
-	MMREFS_OP_WATCH,	/* armed: the starting values */
-	MMREFS_OP_UNWATCH,
-	MMREFS_NR_OPS,
-};
-
-/* Why it happened.  Names: MMREFS_CAUSE_SYMBOLS. */
-enum mmrefs_cause {
-	MMREFS_CAUSE_SEED,
-	MMREFS_CAUSE_FORK,
-	MMREFS_CAUSE_EXEC,
-	MMREFS_CAUSE_THREAD,
-	MMREFS_CAUSE_VFORK,
-	MMREFS_CAUSE_CLONE_VM,
-	MMREFS_CAUSE_EXIT,
-	MMREFS_CAUSE_GET_TASK_MM,
-	MMREFS_CAUSE_MM_ACCESS,
-	MMREFS_CAUSE_PUT,
-	MMREFS_CAUSE_ASYNC,
-	MMREFS_CAUSE_PROC,
-	MMREFS_CAUSE_KTHREAD,
-	MMREFS_CAUSE_TEARDOWN,
-	MMREFS_CAUSE_FREE,
-	MMREFS_CAUSE_TRAP,	/* a watchpoint hit with no better cause */
-	MMREFS_CAUSE_OBSERVER,	/* mmrefs' own watch reference */
-	MMREFS_CAUSE_USE_MM,	/* kthread_use_mm()'s use reference */
-	MMREFS_CAUSE_KHUGEPAGED,	/* khugepaged's registration reference */
-	MMREFS_NR_CAUSES,
-};
-
 /*
- * Each name is written once, as a { value, "name" } pair: debugfs prints
- * it and the trace event's __print_symbolic() exports it to user space.
+ * Each name is written once, in these lists, with its number (the trace
+ * event's value, which trace filters use: never renumber).  Each list is
+ * one MMREFS_LIST() argument, and EM()/EM_END() (the last entry) are
+ * defined at each use, as in include/trace/events/migrate.h: here for the
+ * enums, in names.c and stats.c for the names, in trace/mmrefs.h for the
+ * trace event's __print_symbolic(), so perf and trace-cmd decode every
+ * value.  The numbers are literals there, so no TRACE_DEFINE_ENUM() is
+ * needed; the static_assert()s below check they are the enums' own.
  */
-#define MMREFS_OP_SEED_SYM			{ MMREFS_OP_SEED, "seed" }
-#define MMREFS_OP_NEW_SYM			{ MMREFS_OP_NEW, "new" }
-#define MMREFS_OP_GET_SYM			{ MMREFS_OP_GET, "get" }
-#define MMREFS_OP_PUT_SYM			{ MMREFS_OP_PUT, "put" }
-#define MMREFS_OP_GRAB_SYM			{ MMREFS_OP_GRAB, "grab" }
-#define MMREFS_OP_USE_SYM			{ MMREFS_OP_USE, "use" }
-#define MMREFS_OP_UNUSE_SYM			{ MMREFS_OP_UNUSE, "unuse" }
-#define MMREFS_OP_TEARDOWN_SYM			{ MMREFS_OP_TEARDOWN, "teardown" }
-#define MMREFS_OP_FREE_SYM			{ MMREFS_OP_FREE, "free" }
-#define MMREFS_OP_MMGET_SYM			{ MMREFS_OP_MMGET, "mmget" }
-#define MMREFS_OP_MMGET_NOT_ZERO_SYM		{ MMREFS_OP_MMGET_NOT_ZERO, "mmget_not_zero" }
-#define MMREFS_OP_MMPUT_SYM			{ MMREFS_OP_MMPUT, "mmput" }
-#define MMREFS_OP_MMGRAB_SYM			{ MMREFS_OP_MMGRAB, "mmgrab" }
-#define MMREFS_OP_MMDROP_SYM			{ MMREFS_OP_MMDROP, "mmdrop" }
-#define MMREFS_OP_LAZY_TLB_SYM			{ MMREFS_OP_LAZY_TLB, "lazy_tlb" }
-#define MMREFS_OP_WRITE_SYM			{ MMREFS_OP_WRITE, "write" }
-#define MMREFS_OP_WATCH_SYM			{ MMREFS_OP_WATCH, "watch" }
-#define MMREFS_OP_UNWATCH_SYM			{ MMREFS_OP_UNWATCH, "unwatch" }
+#define MMREFS_LIST(list)	list
 
-#define MMREFS_CAUSE_SEED_SYM			{ MMREFS_CAUSE_SEED, "seed" }
-#define MMREFS_CAUSE_FORK_SYM			{ MMREFS_CAUSE_FORK, "fork" }
-#define MMREFS_CAUSE_EXEC_SYM			{ MMREFS_CAUSE_EXEC, "exec" }
-#define MMREFS_CAUSE_THREAD_SYM			{ MMREFS_CAUSE_THREAD, "thread" }
-#define MMREFS_CAUSE_VFORK_SYM			{ MMREFS_CAUSE_VFORK, "vfork" }
-#define MMREFS_CAUSE_CLONE_VM_SYM		{ MMREFS_CAUSE_CLONE_VM, "clone_vm" }
-#define MMREFS_CAUSE_EXIT_SYM			{ MMREFS_CAUSE_EXIT, "exit" }
-#define MMREFS_CAUSE_GET_TASK_MM_SYM		{ MMREFS_CAUSE_GET_TASK_MM, "get_task_mm" }
-#define MMREFS_CAUSE_MM_ACCESS_SYM		{ MMREFS_CAUSE_MM_ACCESS, "mm_access" }
-#define MMREFS_CAUSE_PUT_SYM			{ MMREFS_CAUSE_PUT, "put" }
-#define MMREFS_CAUSE_ASYNC_SYM			{ MMREFS_CAUSE_ASYNC, "async" }
-#define MMREFS_CAUSE_PROC_SYM			{ MMREFS_CAUSE_PROC, "proc" }
-#define MMREFS_CAUSE_KTHREAD_SYM		{ MMREFS_CAUSE_KTHREAD, "kthread" }
-#define MMREFS_CAUSE_TEARDOWN_SYM		{ MMREFS_CAUSE_TEARDOWN, "teardown" }
-#define MMREFS_CAUSE_FREE_SYM			{ MMREFS_CAUSE_FREE, "free" }
-#define MMREFS_CAUSE_TRAP_SYM			{ MMREFS_CAUSE_TRAP, "trap" }
-#define MMREFS_CAUSE_OBSERVER_SYM		{ MMREFS_CAUSE_OBSERVER, "observer" }
-#define MMREFS_CAUSE_USE_MM_SYM			{ MMREFS_CAUSE_USE_MM, "use_mm" }
-#define MMREFS_CAUSE_KHUGEPAGED_SYM		{ MMREFS_CAUSE_KHUGEPAGED, "khugepaged" }
+/* What happened to the counters. */
+#define MMREFS_OPS MMREFS_LIST(						\
+	EM(MMREFS_OP_SEED, 0, "seed")					\
+	EM(MMREFS_OP_NEW, 1, "new")					\
+	EM(MMREFS_OP_GET, 2, "get")					\
+	EM(MMREFS_OP_PUT, 3, "put")					\
+	EM(MMREFS_OP_GRAB, 4, "grab")					\
+	EM(MMREFS_OP_USE, 5, "use")					\
+	EM(MMREFS_OP_UNUSE, 6, "unuse")					\
+	EM(MMREFS_OP_TEARDOWN, 7, "teardown")				\
+	EM(MMREFS_OP_FREE, 8, "free")					\
+	/* watch mode: one trapped write, named by its helper */	\
+	EM(MMREFS_OP_MMGET, 9, "mmget")					\
+	EM(MMREFS_OP_MMGET_NOT_ZERO, 10, "mmget_not_zero")		\
+	EM(MMREFS_OP_MMPUT, 11, "mmput")				\
+	EM(MMREFS_OP_MMGRAB, 12, "mmgrab")				\
+	EM(MMREFS_OP_MMDROP, 13, "mmdrop")				\
+	EM(MMREFS_OP_LAZY_TLB, 14, "lazy_tlb")				\
+	/* a trapped write mmrefs could not decode */			\
+	EM(MMREFS_OP_WRITE, 15, "write")				\
+	/* armed (the starting values), disarmed */			\
+	EM(MMREFS_OP_WATCH, 16, "watch")				\
+	EM_END(MMREFS_OP_UNWATCH, 17, "unwatch"))
 
-enum mmrefs_state {
-	MMREFS_LIVE,
-	MMREFS_TORNDOWN,	/* mm_users hit 0: address space gone */
-	MMREFS_FREED,		/* __mmdrop seen: only history remains */
-	MMREFS_STALE,		/* address reused: its free was never seen */
-};
+/* Why it happened. */
+#define MMREFS_CAUSES MMREFS_LIST(					\
+	EM(MMREFS_CAUSE_SEED, 0, "seed")				\
+	EM(MMREFS_CAUSE_FORK, 1, "fork")				\
+	EM(MMREFS_CAUSE_EXEC, 2, "exec")				\
+	EM(MMREFS_CAUSE_THREAD, 3, "thread")				\
+	EM(MMREFS_CAUSE_VFORK, 4, "vfork")				\
+	EM(MMREFS_CAUSE_CLONE_VM, 5, "clone_vm")			\
+	EM(MMREFS_CAUSE_EXIT, 6, "exit")				\
+	EM(MMREFS_CAUSE_GET_TASK_MM, 7, "get_task_mm")			\
+	EM(MMREFS_CAUSE_MM_ACCESS, 8, "mm_access")			\
+	EM(MMREFS_CAUSE_PUT, 9, "put")					\
+	EM(MMREFS_CAUSE_ASYNC, 10, "async")				\
+	EM(MMREFS_CAUSE_PROC, 11, "proc")				\
+	EM(MMREFS_CAUSE_KTHREAD, 12, "kthread")				\
+	EM(MMREFS_CAUSE_TEARDOWN, 13, "teardown")			\
+	EM(MMREFS_CAUSE_FREE, 14, "free")				\
+	/* a watchpoint hit with no better cause */			\
+	EM(MMREFS_CAUSE_TRAP, 15, "trap")				\
+	/* mmrefs' own watch reference */				\
+	EM(MMREFS_CAUSE_OBSERVER, 16, "observer")			\
+	/* kthread_use_mm()'s use reference */				\
+	EM(MMREFS_CAUSE_USE_MM, 17, "use_mm")				\
+	/* khugepaged's registration reference */			\
+	EM_END(MMREFS_CAUSE_KHUGEPAGED, 18, "khugepaged"))
 
 /* Which counter a watchpoint saw written (mmrefs_event.counter). */
-enum mmrefs_counter {
-	MMREFS_CTR_NONE,
-	MMREFS_CTR_USERS,
-	MMREFS_CTR_COUNT,
-};
+#define MMREFS_COUNTERS MMREFS_LIST(					\
+	EM(MMREFS_CTR_NONE, 0, "-")					\
+	EM(MMREFS_CTR_USERS, 1, "users")				\
+	EM_END(MMREFS_CTR_COUNT, 2, "count"))
+
+/* Where an entry is in its mm's life. */
+#define MMREFS_STATES MMREFS_LIST(					\
+	EM(MMREFS_LIVE, 0, "live")					\
+	/* mm_users hit 0: address space gone */			\
+	EM(MMREFS_TORNDOWN, 1, "torndown")				\
+	/* __mmdrop seen: only history remains */			\
+	EM(MMREFS_FREED, 2, "freed")					\
+	/* address reused: its free was never seen */			\
+	EM_END(MMREFS_STALE, 3, "stale"))
+
+/* What a holder record stands for; see holders.c. */
+#define MMREFS_HOLDS MMREFS_LIST(					\
+	/* a temporary mmget(): one mm_users */				\
+	EM(MMREFS_HOLD_GET, 0, "mmget")					\
+	/* kthread_use_mm() until unuse: one mm_count */		\
+	EM(MMREFS_HOLD_USE, 1, "use")					\
+	/* a watched mmgrab(): one mm_count */				\
+	EM(MMREFS_HOLD_GRAB, 2, "mmgrab")				\
+	/* used, unused: may hold an unseen mmgrab() */			\
+	EM_END(MMREFS_HOLD_BORROWED, 3, "borrowed"))
+
+#define EM(a, n, b)		a,
+#define EM_END(a, n, b)		a,
+enum mmrefs_op { MMREFS_OPS MMREFS_NR_OPS };
+enum mmrefs_cause { MMREFS_CAUSES MMREFS_NR_CAUSES };
+enum mmrefs_counter { MMREFS_COUNTERS };
+enum mmrefs_state { MMREFS_STATES };
+enum mmrefs_hold { MMREFS_HOLDS };
+#undef EM
+#undef EM_END
+
+/* Every number in @list is its enum's value (a build error otherwise). */
+#define EM(a, n, b)		-((a) != (n))
+#define EM_END(a, n, b)		-((a) != (n))
+static_assert((0 MMREFS_OPS) == 0);
+static_assert((0 MMREFS_CAUSES) == 0);
+static_assert((0 MMREFS_COUNTERS) == 0);
+static_assert((0 MMREFS_STATES) == 0);
+static_assert((0 MMREFS_HOLDS) == 0);
+#undef EM
+#undef EM_END
 
 /* One transition, as kept in history rings and sent to the trace event. */
 struct mmrefs_event {
@@ -147,15 +152,8 @@ struct mmrefs_event {
 	u8 kthread;
 	u8 counter;		/* enum mmrefs_counter */
 	u8 observer;		/* mmrefs' own references in count_* */
+	u8 transient;		/* see mmrefs_change */
 	char comm[TASK_COMM_LEN];
-};
-
-/* What a holder record stands for; see holders.c. */
-enum mmrefs_hold {
-	MMREFS_HOLD_GET,	/* a temporary mmget(): one mm_users */
-	MMREFS_HOLD_USE,	/* kthread_use_mm() until unuse: one mm_count */
-	MMREFS_HOLD_GRAB,	/* a watched mmgrab(): one mm_count */
-	MMREFS_HOLD_BORROWED,	/* used, unused: may hold an unseen mmgrab() */
 };
 
 /* One outstanding reference and who took it (fixed size, pooled). */
@@ -204,24 +202,39 @@ struct mmrefs_mm {
 };
 
 /* Losses and totals, per CPU so the hot path never shares a cacheline. */
-enum mmrefs_stat {
-	MMREFS_STAT_EVENTS,
-	MMREFS_STAT_FILTERED,
-	MMREFS_STAT_TABLE_FULL,
-	MMREFS_STAT_ALLOC,
-	MMREFS_STAT_UNTRACKED,
-	MMREFS_STAT_STALE,
-	MMREFS_STAT_WATCH_EVENTS,
-	MMREFS_STAT_WATCH_GAPS,	/* a trapped write that did not follow on */
-	MMREFS_STAT_WATCH_UNDECODED,
-	MMREFS_STAT_STACK_LOST,
-	MMREFS_STAT_HOLDERS_LOST,
-	MMREFS_STAT_MISUSE_GET_ZERO,	/* mmget() on users 0 */
-	MMREFS_STAT_MISUSE_AFTER_FREE,	/* put/drop of a freed mm */
-	MMREFS_STAT_MISUSE_NEGATIVE,	/* a counter below 0 */
-	MMREFS_NR_STATS,
-};
+#define MMREFS_STATS MMREFS_LIST(					\
+	EM(MMREFS_STAT_EVENTS, 0, "events")				\
+	EM(MMREFS_STAT_FILTERED, 1, "filtered")				\
+	EM(MMREFS_STAT_TABLE_FULL, 2, "lost_table_full")		\
+	EM(MMREFS_STAT_ALLOC, 3, "lost_alloc")				\
+	EM(MMREFS_STAT_UNTRACKED, 4, "untracked")			\
+	EM(MMREFS_STAT_STALE, 5, "stale")				\
+	EM(MMREFS_STAT_WATCH_EVENTS, 6, "watch_events")			\
+	/* a trapped write that did not follow on */			\
+	EM(MMREFS_STAT_WATCH_GAPS, 7, "watch_gaps")			\
+	EM(MMREFS_STAT_WATCH_UNDECODED, 8, "watch_undecoded")		\
+	EM(MMREFS_STAT_STACK_LOST, 9, "lost_stack")			\
+	EM(MMREFS_STAT_HOLDERS_LOST, 10, "lost_holders")		\
+	/* mmget() on users 0 */					\
+	EM(MMREFS_STAT_MISUSE_GET_ZERO, 11, "misuse_get_zero")		\
+	/* put/drop of a freed mm */					\
+	EM(MMREFS_STAT_MISUSE_AFTER_FREE, 12, "misuse_after_free")	\
+	/* a counter below 0 */						\
+	EM_END(MMREFS_STAT_MISUSE_NEGATIVE, 13, "misuse_negative"))
 
+#define EM(a, n, b)		a,
+#define EM_END(a, n, b)		a,
+enum mmrefs_stat { MMREFS_STATS MMREFS_NR_STATS };
+#undef EM
+#undef EM_END
+
+#define EM(a, n, b)		-((a) != (n))
+#define EM_END(a, n, b)		-((a) != (n))
+static_assert((0 MMREFS_STATS) == 0);
+#undef EM
+#undef EM_END
+
+/* stats.c: the leaf every file counts into; it calls nothing of ours. */
 DECLARE_PER_CPU(unsigned long, mmrefs_stats[MMREFS_NR_STATS]);
 
 static inline void mmrefs_count_stat(enum mmrefs_stat s)
@@ -230,6 +243,14 @@ static inline void mmrefs_count_stat(enum mmrefs_stat s)
 }
 
 unsigned long mmrefs_stat_sum(enum mmrefs_stat s);
+const char *mmrefs_stat_name(unsigned int s);
+
+/* names.c: the names of the lists above */
+const char *mmrefs_op_name(unsigned int op);
+const char *mmrefs_cause_name(unsigned int cause);
+const char *mmrefs_counter_name(unsigned int counter);
+const char *mmrefs_state_name(unsigned int state);
+const char *mmrefs_hold_name(unsigned int kind);
 
 extern unsigned int mmrefs_history;
 
@@ -242,9 +263,20 @@ static inline size_t mmrefs_entry_size(void)
 extern unsigned int mmrefs_retired_max;
 extern unsigned int mmrefs_max_mms;
 
-const char *mmrefs_op_name(unsigned int op);
-const char *mmrefs_cause_name(unsigned int cause);
-const char *mmrefs_state_name(unsigned int state);
+/*
+ * One change of an mm's counters as a source saw it: a probe of probes.c
+ * fills one in and table.c turns it into an event.  Every decision a
+ * source can make when it fires is made there and travels here, so that
+ * nothing below ever calls back up.
+ */
+struct mmrefs_change {
+	enum mmrefs_op op;
+	enum mmrefs_cause cause;
+	unsigned long site;
+	int users_old, users_new;
+	int count_old, count_new;
+	bool transient;		/* a get its caller puts again before it returns */
+};
 
 /* table.c: per-mm state.  @mm must be pinned by the caller. */
 int mmrefs_table_init(void);
@@ -252,9 +284,8 @@ void mmrefs_table_exit(void);
 void mmrefs_table_seed(void);
 void mmrefs_new(const struct mm_struct *mm, struct task_struct *owner,
 		enum mmrefs_cause cause, unsigned long site);
-void mmrefs_record(const struct mm_struct *mm, enum mmrefs_op op,
-		   enum mmrefs_cause cause, unsigned long site,
-		   int users_old, int users_new, int count_old, int count_new);
+void mmrefs_record(const struct mm_struct *mm,
+		   const struct mmrefs_change *chg);
 unsigned int mmrefs_table_size(void);
 unsigned int mmrefs_table_over_max(void);
 
@@ -284,8 +315,9 @@ void mmrefs_watch_set_stack(const struct mm_struct *mm, u64 id, u32 seq,
 unsigned int mmrefs_retired_count(void);
 
 /* Filter and enable: read locklessly by the hot path. */
-int mmrefs_filter_set(const char *buf);
+int mmrefs_filter_set(pid_t tgid, const char *comm);
 int mmrefs_filter_show(char *buf, size_t len);
+void mmrefs_enable(bool on);
 extern bool mmrefs_enabled;
 
 /* Iteration for readers: slot < buckets are live, the rest retired. */
@@ -299,7 +331,10 @@ unsigned int mmrefs_collect_lazy(const void **lazy, unsigned int max);
 /* watch.c: hardware data watchpoints on chosen mms' counters */
 void mmrefs_watch_init(void);
 void mmrefs_watch_exit(void);
-int mmrefs_watch_command(const char *buf);
+int mmrefs_watch_arm(pid_t pid);
+int mmrefs_watch_disarm(pid_t pid);
+void mmrefs_watch_clear(void);
+int mmrefs_watch_stacks(bool on);
 void mmrefs_watch_show(struct seq_file *m);
 bool mmrefs_watched(const struct mm_struct *mm);
 void mmrefs_watch_hint(const struct mm_struct *mm, enum mmrefs_cause cause,
@@ -312,7 +347,10 @@ extern unsigned int mmrefs_leak_get_ms;
 extern bool mmrefs_holder_stacks;
 int mmrefs_holders_init(void);
 void mmrefs_holders_exit(void);
-const char *mmrefs_hold_name(unsigned int kind);
+int mmrefs_holder_kind(enum mmrefs_op op, enum mmrefs_cause cause,
+		       bool transient);
+bool mmrefs_holder_wants_stack(enum mmrefs_op op, enum mmrefs_cause cause,
+			       bool transient);
 u32 mmrefs_stack_from(unsigned long site);
 void mmrefs_holders_event(struct mmrefs_mm *e, const struct mmrefs_event *ev,
 			  u32 stack);
@@ -324,7 +362,6 @@ unsigned int mmrefs_holders_used(void);
 void mmrefs_show_stack(struct seq_file *m, u32 handle, const char *indent);
 
 /* probes.c */
-bool mmrefs_transient_get(unsigned long site);
 int mmrefs_probes_init(void);
 void mmrefs_probes_exit(void);
 void mmrefs_probes_show(struct seq_file *m);

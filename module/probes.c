@@ -52,39 +52,62 @@ enum mmrefs_hook_id {
 	NR_HOOKS,
 };
 
-static DEFINE_PER_CPU(unsigned long, hook_hits[NR_HOOKS]);
+static DEFINE_PER_CPU(unsigned long, probe_hits[NR_HOOKS]);
 
 /* The probed function's return address, at its first instruction. */
-static unsigned long entry_caller(struct pt_regs *regs)
+static unsigned long probe_caller(struct pt_regs *regs)
 {
 	return *(unsigned long *)kernel_stack_pointer(regs);
 }
 
-NOKPROBE_SYMBOL(entry_caller);
+NOKPROBE_SYMBOL(probe_caller);
 
-static struct mm_struct *arg_mm(struct pt_regs *regs)
+static struct mm_struct *probe_arg_mm(struct pt_regs *regs)
 {
 	return (struct mm_struct *)regs_get_kernel_argument(regs, 0);
 }
 
-NOKPROBE_SYMBOL(arg_mm);
+NOKPROBE_SYMBOL(probe_arg_mm);
 
-static void hit(enum mmrefs_hook_id id)
+static void probe_hit(enum mmrefs_hook_id id)
 {
-	this_cpu_inc(hook_hits[id]);
+	this_cpu_inc(probe_hits[id]);
 }
 
-NOKPROBE_SYMBOL(hit);
+NOKPROBE_SYMBOL(probe_hit);
 
-/* mm_access()'s text, to tell its get_task_mm() from other callers. */
+/*
+ * Record @op of @mm with its counters read now: @du and @dc are what the
+ * probed function changes them by, already (@done) or about to.
+ */
+static void probe_record(const struct mm_struct *mm, enum mmrefs_op op,
+			 enum mmrefs_cause cause, unsigned long site,
+			 int du, int dc, bool done)
+{
+	struct mmrefs_change chg = {
+		.op = op,
+		.cause = cause,
+		.site = site,
+		.users_old = atomic_read(&mm->mm_users) - (done ? du : 0),
+		.count_old = atomic_read(&mm->mm_count) - (done ? dc : 0),
+	};
+
+	chg.users_new = chg.users_old + du;
+	chg.count_new = chg.count_old + dc;
+	mmrefs_record(mm, &chg);
+}
+
+NOKPROBE_SYMBOL(probe_record);
+
+/* Where the text of mm_access() and proc_mem_open() lies (resolve_text()). */
 static unsigned long mm_access_start, mm_access_end;
 static bool mm_access_hooked;
+static unsigned long proc_mem_open_start, proc_mem_open_end;
 
-static void put_common(struct pt_regs *regs, enum mmrefs_cause cause)
+static void probe_put(struct pt_regs *regs, enum mmrefs_cause cause)
 {
-	struct mm_struct *mm = arg_mm(regs);
-	int users = atomic_read(&mm->mm_users);
-	int count = atomic_read(&mm->mm_count);
+	struct mm_struct *mm = probe_arg_mm(regs);
+	unsigned long site = probe_caller(regs);
 
 	/* exit_mm() clears ->mm before its mmput(); exec_mmap() installs
 	 * the new mm before it puts the old one.
@@ -93,17 +116,16 @@ static void put_common(struct pt_regs *regs, enum mmrefs_cause cause)
 		cause = MMREFS_CAUSE_EXIT;
 	else if (current->in_execve && current->mm != mm)
 		cause = MMREFS_CAUSE_EXEC;
-	mmrefs_watch_hint(mm, cause, entry_caller(regs));
-	mmrefs_record(mm, MMREFS_OP_PUT, cause, entry_caller(regs),
-		      users, users - 1, count, count);
+	mmrefs_watch_hint(mm, cause, site);
+	probe_record(mm, MMREFS_OP_PUT, cause, site, -1, 0, false);
 }
 
-NOKPROBE_SYMBOL(put_common);
+NOKPROBE_SYMBOL(probe_put);
 
 static int mmput_pre(struct kprobe *kp, struct pt_regs *regs)
 {
-	hit(HOOK_MMPUT);
-	put_common(regs, MMREFS_CAUSE_PUT);
+	probe_hit(HOOK_MMPUT);
+	probe_put(regs, MMREFS_CAUSE_PUT);
 	return 0;
 }
 
@@ -111,8 +133,8 @@ NOKPROBE_SYMBOL(mmput_pre);
 
 static int mmput_async_pre(struct kprobe *kp, struct pt_regs *regs)
 {
-	hit(HOOK_MMPUT_ASYNC);
-	put_common(regs, MMREFS_CAUSE_ASYNC);
+	probe_hit(HOOK_MMPUT_ASYNC);
+	probe_put(regs, MMREFS_CAUSE_ASYNC);
 	return 0;
 }
 
@@ -125,13 +147,9 @@ NOKPROBE_SYMBOL(mmput_async_pre);
  */
 static int teardown_pre(struct kprobe *kp, struct pt_regs *regs)
 {
-	struct mm_struct *mm = arg_mm(regs);
-	int users = atomic_read(&mm->mm_users);
-	int count = atomic_read(&mm->mm_count);
-
-	hit(HOOK_TEARDOWN);
-	mmrefs_record(mm, MMREFS_OP_TEARDOWN, MMREFS_CAUSE_TEARDOWN,
-		      entry_caller(regs), users, users, count, count - 1);
+	probe_hit(HOOK_TEARDOWN);
+	probe_record(probe_arg_mm(regs), MMREFS_OP_TEARDOWN,
+		     MMREFS_CAUSE_TEARDOWN, probe_caller(regs), 0, -1, false);
 	return 0;
 }
 
@@ -140,26 +158,52 @@ NOKPROBE_SYMBOL(teardown_pre);
 /* mmdrop() found mm_count at 0: the struct is freed after this returns. */
 static int free_pre(struct kprobe *kp, struct pt_regs *regs)
 {
-	struct mm_struct *mm = arg_mm(regs);
-	int users = atomic_read(&mm->mm_users);
-	int count = atomic_read(&mm->mm_count);
-
-	hit(HOOK_FREE);
-	mmrefs_record(mm, MMREFS_OP_FREE, MMREFS_CAUSE_FREE,
-		      entry_caller(regs), users, users, count + 1, count);
+	probe_hit(HOOK_FREE);
+	probe_record(probe_arg_mm(regs), MMREFS_OP_FREE, MMREFS_CAUSE_FREE,
+		     probe_caller(regs), 0, -1, true);
 	return 0;
 }
 
 NOKPROBE_SYMBOL(free_pre);
+
+/*
+ * A get from mm_access() or get_task_mm() that proc_mem_open() puts again
+ * before it returns: no holder, the open file's mmgrab() is what stays.
+ */
+static bool probe_transient(unsigned long site)
+{
+	return site >= proc_mem_open_start && site < proc_mem_open_end;
+}
+
+NOKPROBE_SYMBOL(probe_transient);
+
+/* A get_task_mm() or mm_access() that returned @mm to @site. */
+static void probe_get(struct mm_struct *mm, enum mmrefs_cause cause,
+		      unsigned long site)
+{
+	struct mmrefs_change chg = {
+		.op = MMREFS_OP_GET,
+		.cause = cause,
+		.site = site,
+		.users_new = atomic_read(&mm->mm_users),
+		.count_old = atomic_read(&mm->mm_count),
+		.transient = probe_transient(site),
+	};
+
+	chg.users_old = chg.users_new - 1;
+	chg.count_new = chg.count_old;
+	mmrefs_record(mm, &chg);
+}
+
+NOKPROBE_SYMBOL(probe_get);
 
 static int get_task_mm_ret(struct kretprobe_instance *ri, struct pt_regs *regs)
 {
 	struct mm_struct *mm = (struct mm_struct *)regs_return_value(regs);
 	unsigned long site = get_kretprobe_retaddr(ri);
 	enum mmrefs_cause cause = MMREFS_CAUSE_GET_TASK_MM;
-	int users, count;
 
-	hit(HOOK_GET_TASK_MM);
+	probe_hit(HOOK_GET_TASK_MM);
 	if (!mm)
 		return 0;
 	/* An out-of-line call from mm_access() is recorded by its own hook. */
@@ -168,10 +212,7 @@ static int get_task_mm_ret(struct kretprobe_instance *ri, struct pt_regs *regs)
 			return 0;
 		cause = MMREFS_CAUSE_MM_ACCESS;
 	}
-	users = atomic_read(&mm->mm_users);
-	count = atomic_read(&mm->mm_count);
-	mmrefs_record(mm, MMREFS_OP_GET, cause, site,
-		      users - 1, users, count, count);
+	probe_get(mm, cause, site);
 	return 0;
 }
 
@@ -180,15 +221,11 @@ NOKPROBE_SYMBOL(get_task_mm_ret);
 static int mm_access_ret(struct kretprobe_instance *ri, struct pt_regs *regs)
 {
 	struct mm_struct *mm = (struct mm_struct *)regs_return_value(regs);
-	int users, count;
 
-	hit(HOOK_MM_ACCESS);
-	if (IS_ERR_OR_NULL(mm))
-		return 0;
-	users = atomic_read(&mm->mm_users);
-	count = atomic_read(&mm->mm_count);
-	mmrefs_record(mm, MMREFS_OP_GET, MMREFS_CAUSE_MM_ACCESS,
-		      get_kretprobe_retaddr(ri), users - 1, users, count, count);
+	probe_hit(HOOK_MM_ACCESS);
+	if (!IS_ERR_OR_NULL(mm))
+		probe_get(mm, MMREFS_CAUSE_MM_ACCESS,
+			  get_kretprobe_retaddr(ri));
 	return 0;
 }
 
@@ -203,7 +240,7 @@ static int use_mm_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
 {
 	struct use_mm_data *d = (struct use_mm_data *)ri->data;
 
-	d->mm = arg_mm(regs);
+	d->mm = probe_arg_mm(regs);
 	d->count = atomic_read(&d->mm->mm_count);
 	return 0;
 }
@@ -214,12 +251,11 @@ NOKPROBE_SYMBOL(use_mm_entry);
 static int use_mm_ret(struct kretprobe_instance *ri, struct pt_regs *regs)
 {
 	struct use_mm_data *d = (struct use_mm_data *)ri->data;
-	int users = atomic_read(&d->mm->mm_users);
 
-	hit(HOOK_USE_MM);
-	mmrefs_record(d->mm, MMREFS_OP_USE, MMREFS_CAUSE_KTHREAD,
-		      get_kretprobe_retaddr(ri), users, users, d->count,
-		      atomic_read(&d->mm->mm_count));
+	probe_hit(HOOK_USE_MM);
+	probe_record(d->mm, MMREFS_OP_USE, MMREFS_CAUSE_KTHREAD,
+		     get_kretprobe_retaddr(ri), 0,
+		     atomic_read(&d->mm->mm_count) - d->count, true);
 	return 0;
 }
 
@@ -233,13 +269,9 @@ NOKPROBE_SYMBOL(use_mm_ret);
  */
 static int unuse_mm_pre(struct kprobe *kp, struct pt_regs *regs)
 {
-	struct mm_struct *mm = arg_mm(regs);
-	int users = atomic_read(&mm->mm_users);
-	int count = atomic_read(&mm->mm_count);
-
-	hit(HOOK_UNUSE_MM);
-	mmrefs_record(mm, MMREFS_OP_UNUSE, MMREFS_CAUSE_KTHREAD,
-		      entry_caller(regs), users, users, count, count);
+	probe_hit(HOOK_UNUSE_MM);
+	probe_record(probe_arg_mm(regs), MMREFS_OP_UNUSE, MMREFS_CAUSE_KTHREAD,
+		     probe_caller(regs), 0, 0, false);
 	return 0;
 }
 
@@ -256,13 +288,12 @@ static int clone_pre(struct kprobe *kp, struct pt_regs *regs)
 				regs_get_kernel_argument(regs, 0);
 	struct mm_struct *mm = p->mm;
 	enum mmrefs_cause cause;
-	int users, count;
 
-	hit(HOOK_CLONE);
+	probe_hit(HOOK_CLONE);
 	if (!mm)
 		return 0;
 	if (mm != current->mm) {
-		mmrefs_new(mm, p, MMREFS_CAUSE_FORK, entry_caller(regs));
+		mmrefs_new(mm, p, MMREFS_CAUSE_FORK, probe_caller(regs));
 		return 0;
 	}
 	if (same_thread_group(p, current))
@@ -271,10 +302,7 @@ static int clone_pre(struct kprobe *kp, struct pt_regs *regs)
 		cause = MMREFS_CAUSE_VFORK;
 	else
 		cause = MMREFS_CAUSE_CLONE_VM;
-	users = atomic_read(&mm->mm_users);
-	count = atomic_read(&mm->mm_count);
-	mmrefs_record(mm, MMREFS_OP_GET, cause, entry_caller(regs),
-		      users - 1, users, count, count);
+	probe_record(mm, MMREFS_OP_GET, cause, probe_caller(regs), 1, 0, true);
 	return 0;
 }
 
@@ -284,7 +312,7 @@ static int mm_alloc_ret(struct kretprobe_instance *ri, struct pt_regs *regs)
 {
 	struct mm_struct *mm = (struct mm_struct *)regs_return_value(regs);
 
-	hit(HOOK_MM_ALLOC);
+	probe_hit(HOOK_MM_ALLOC);
 	if (mm)
 		mmrefs_new(mm, current, MMREFS_CAUSE_EXEC,
 			   get_kretprobe_retaddr(ri));
@@ -298,15 +326,11 @@ static int proc_mem_open_ret(struct kretprobe_instance *ri,
 			     struct pt_regs *regs)
 {
 	struct mm_struct *mm = (struct mm_struct *)regs_return_value(regs);
-	int users, count;
 
-	hit(HOOK_PROC_MEM_OPEN);
-	if (IS_ERR_OR_NULL(mm))
-		return 0;
-	users = atomic_read(&mm->mm_users);
-	count = atomic_read(&mm->mm_count);
-	mmrefs_record(mm, MMREFS_OP_GRAB, MMREFS_CAUSE_PROC,
-		      get_kretprobe_retaddr(ri), users, users, count - 1, count);
+	probe_hit(HOOK_PROC_MEM_OPEN);
+	if (!IS_ERR_OR_NULL(mm))
+		probe_record(mm, MMREFS_OP_GRAB, MMREFS_CAUSE_PROC,
+			     get_kretprobe_retaddr(ri), 0, 1, true);
 	return 0;
 }
 
@@ -326,27 +350,52 @@ struct mmrefs_hook {
 
 #define SYMS(...) ((const char * const []){ __VA_ARGS__, NULL })
 
-static struct mmrefs_hook hooks[NR_HOOKS] = {
-	[HOOK_MMPUT] = { "mmput", SYMS("mmput"), true, mmput_pre },
-	[HOOK_MMPUT_ASYNC] = { "mmput_async", SYMS("mmput_async"), false,
-			       mmput_async_pre },
-	[HOOK_TEARDOWN] = { "teardown", SYMS("__mmput", "exit_mmap"), false,
-			    teardown_pre },
-	[HOOK_FREE] = { "__mmdrop", SYMS("__mmdrop"), true, free_pre },
-	[HOOK_GET_TASK_MM] = { "get_task_mm", SYMS("get_task_mm"), false,
-			       NULL, NULL, get_task_mm_ret },
-	[HOOK_MM_ACCESS] = { "mm_access", SYMS("mm_access"), false,
-			     NULL, NULL, mm_access_ret },
-	[HOOK_USE_MM] = { "kthread_use_mm", SYMS("kthread_use_mm"), false,
-			  NULL, use_mm_entry, use_mm_ret,
-			  sizeof(struct use_mm_data) },
-	[HOOK_UNUSE_MM] = { "kthread_unuse_mm", SYMS("kthread_unuse_mm"),
-			    false, unuse_mm_pre },
-	[HOOK_CLONE] = { "clone", SYMS("wake_up_new_task"), false, clone_pre },
-	[HOOK_MM_ALLOC] = { "mm_alloc", SYMS("mm_alloc"), false,
-			    NULL, NULL, mm_alloc_ret },
-	[HOOK_PROC_MEM_OPEN] = { "proc_mem_open", SYMS("proc_mem_open"), false,
-				 NULL, NULL, proc_mem_open_ret },
+static struct mmrefs_hook probe_hooks[NR_HOOKS] = {
+	[HOOK_MMPUT] = {
+		.name = "mmput", .syms = SYMS("mmput"), .required = true,
+		.pre = mmput_pre,
+	},
+	[HOOK_MMPUT_ASYNC] = {
+		.name = "mmput_async", .syms = SYMS("mmput_async"),
+		.pre = mmput_async_pre,
+	},
+	[HOOK_TEARDOWN] = {
+		.name = "teardown", .syms = SYMS("__mmput", "exit_mmap"),
+		.pre = teardown_pre,
+	},
+	[HOOK_FREE] = {
+		.name = "__mmdrop", .syms = SYMS("__mmdrop"), .required = true,
+		.pre = free_pre,
+	},
+	[HOOK_GET_TASK_MM] = {
+		.name = "get_task_mm", .syms = SYMS("get_task_mm"),
+		.ret = get_task_mm_ret,
+	},
+	[HOOK_MM_ACCESS] = {
+		.name = "mm_access", .syms = SYMS("mm_access"),
+		.ret = mm_access_ret,
+	},
+	[HOOK_USE_MM] = {
+		.name = "kthread_use_mm", .syms = SYMS("kthread_use_mm"),
+		.entry = use_mm_entry, .ret = use_mm_ret,
+		.data_size = sizeof(struct use_mm_data),
+	},
+	[HOOK_UNUSE_MM] = {
+		.name = "kthread_unuse_mm", .syms = SYMS("kthread_unuse_mm"),
+		.pre = unuse_mm_pre,
+	},
+	[HOOK_CLONE] = {
+		.name = "clone", .syms = SYMS("wake_up_new_task"),
+		.pre = clone_pre,
+	},
+	[HOOK_MM_ALLOC] = {
+		.name = "mm_alloc", .syms = SYMS("mm_alloc"),
+		.ret = mm_alloc_ret,
+	},
+	[HOOK_PROC_MEM_OPEN] = {
+		.name = "proc_mem_open", .syms = SYMS("proc_mem_open"),
+		.ret = proc_mem_open_ret,
+	},
 };
 
 /* Enough return instances for every CPU to sleep in mm_alloc() a while. */
@@ -411,14 +460,6 @@ static void resolve_text(const char *sym, unsigned long *start,
 	*end = *start + size;
 }
 
-/* proc_mem_open()'s text: its mm_access() get is put before it returns. */
-static unsigned long proc_mem_open_start, proc_mem_open_end;
-
-bool mmrefs_transient_get(unsigned long site)
-{
-	return site >= proc_mem_open_start && site < proc_mem_open_end;
-}
-
 int mmrefs_probes_init(void)
 {
 	struct mmrefs_hook *h;
@@ -428,7 +469,7 @@ int mmrefs_probes_init(void)
 	resolve_text("mm_access", &mm_access_start, &mm_access_end);
 	resolve_text("proc_mem_open", &proc_mem_open_start,
 		     &proc_mem_open_end);
-	for (h = hooks; h < hooks + NR_HOOKS; h++) {
+	for (h = probe_hooks; h < probe_hooks + NR_HOOKS; h++) {
 		for (s = h->syms; *s; s++) {
 			h->err = hook_register(h, *s);
 			if (!h->err) {
@@ -447,7 +488,7 @@ int mmrefs_probes_init(void)
 		pr_warn("hook %s unavailable (%d), its events are not seen\n",
 			h->name, h->err);
 	}
-	mm_access_hooked = hooks[HOOK_MM_ACCESS].sym;
+	mm_access_hooked = probe_hooks[HOOK_MM_ACCESS].sym;
 	return 0;
 
 out_unregister:
@@ -459,7 +500,7 @@ void mmrefs_probes_exit(void)
 {
 	struct mmrefs_hook *h;
 
-	for (h = hooks; h < hooks + NR_HOOKS; h++)
+	for (h = probe_hooks; h < probe_hooks + NR_HOOKS; h++)
 		hook_unregister(h);
 }
 
@@ -469,10 +510,10 @@ void mmrefs_probes_show(struct seq_file *m)
 	unsigned long hits;
 	int cpu;
 
-	for (h = hooks; h < hooks + NR_HOOKS; h++) {
+	for (h = probe_hooks; h < probe_hooks + NR_HOOKS; h++) {
 		hits = 0;
 		for_each_possible_cpu(cpu)
-			hits += per_cpu(hook_hits[h - hooks], cpu);
+			hits += per_cpu(probe_hits[h - probe_hooks], cpu);
 		if (h->sym)
 			seq_printf(m, "hook=%s sym=%s state=active hits=%lu missed=%lu\n",
 				   h->name, h->sym, hits, hook_missed(h));

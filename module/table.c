@@ -17,7 +17,7 @@
  *    evicted entry is freed after a grace period, so RCU readers can
  *    still look at it.
  *  - the filter is an RCU-published immutable struct; writers serialize
- *    on filter_mutex, which is never taken by the hot path.
+ *    on table_filter_mutex, which is never taken by the hot path.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -26,6 +26,7 @@
 #include <linux/kernel.h>
 #include <linux/ktime.h>
 #include <linux/mm_types.h>
+#include <linux/moduleparam.h>
 #include <linux/mutex.h>
 #include <linux/rculist.h>
 #include <linux/sched/coredump.h>
@@ -40,62 +41,17 @@
 #define CREATE_TRACE_POINTS
 #include "trace/mmrefs.h"
 
-static const struct trace_print_flags op_syms[] = {
-	MMREFS_OP_SEED_SYM, MMREFS_OP_NEW_SYM, MMREFS_OP_GET_SYM,
-	MMREFS_OP_PUT_SYM, MMREFS_OP_GRAB_SYM, MMREFS_OP_USE_SYM,
-	MMREFS_OP_UNUSE_SYM, MMREFS_OP_TEARDOWN_SYM, MMREFS_OP_FREE_SYM,
-	MMREFS_OP_MMGET_SYM, MMREFS_OP_MMGET_NOT_ZERO_SYM, MMREFS_OP_MMPUT_SYM,
-	MMREFS_OP_MMGRAB_SYM, MMREFS_OP_MMDROP_SYM, MMREFS_OP_LAZY_TLB_SYM,
-	MMREFS_OP_WRITE_SYM, MMREFS_OP_WATCH_SYM, MMREFS_OP_UNWATCH_SYM
-};
+unsigned int mmrefs_history = 32;
+module_param_named(history, mmrefs_history, uint, 0444);
+MODULE_PARM_DESC(history, "Transitions kept per mm (0..1024, default 32)");
 
-static const struct trace_print_flags cause_syms[] = {
-	MMREFS_CAUSE_SEED_SYM, MMREFS_CAUSE_FORK_SYM, MMREFS_CAUSE_EXEC_SYM,
-	MMREFS_CAUSE_THREAD_SYM, MMREFS_CAUSE_VFORK_SYM,
-	MMREFS_CAUSE_CLONE_VM_SYM, MMREFS_CAUSE_EXIT_SYM,
-	MMREFS_CAUSE_GET_TASK_MM_SYM, MMREFS_CAUSE_MM_ACCESS_SYM,
-	MMREFS_CAUSE_PUT_SYM, MMREFS_CAUSE_ASYNC_SYM, MMREFS_CAUSE_PROC_SYM,
-	MMREFS_CAUSE_KTHREAD_SYM, MMREFS_CAUSE_TEARDOWN_SYM,
-	MMREFS_CAUSE_FREE_SYM, MMREFS_CAUSE_TRAP_SYM, MMREFS_CAUSE_OBSERVER_SYM,
-	MMREFS_CAUSE_USE_MM_SYM, MMREFS_CAUSE_KHUGEPAGED_SYM
-};
+unsigned int mmrefs_retired_max = 64;
+module_param_named(retired, mmrefs_retired_max, uint, 0444);
+MODULE_PARM_DESC(retired, "Freed mms whose history stays readable (0..65536, default 64)");
 
-static_assert(ARRAY_SIZE(op_syms) == MMREFS_NR_OPS);
-static_assert(ARRAY_SIZE(cause_syms) == MMREFS_NR_CAUSES);
-
-static const char * const state_names[] = {
-	[MMREFS_LIVE] = "live",
-	[MMREFS_TORNDOWN] = "torndown",
-	[MMREFS_FREED] = "freed",
-	[MMREFS_STALE] = "stale",
-};
-
-const char *mmrefs_op_name(unsigned int op)
-{
-	return op < MMREFS_NR_OPS ? op_syms[op].name : "?";
-}
-
-const char *mmrefs_cause_name(unsigned int cause)
-{
-	return cause < MMREFS_NR_CAUSES ? cause_syms[cause].name : "?";
-}
-
-const char *mmrefs_state_name(unsigned int state)
-{
-	return state < ARRAY_SIZE(state_names) ? state_names[state] : "?";
-}
-
-DEFINE_PER_CPU(unsigned long, mmrefs_stats[MMREFS_NR_STATS]);
-
-unsigned long mmrefs_stat_sum(enum mmrefs_stat s)
-{
-	unsigned long sum = 0;
-	int cpu;
-
-	for_each_possible_cpu(cpu)
-		sum += per_cpu(mmrefs_stats[s], cpu);
-	return sum;
-}
+unsigned int mmrefs_max_mms = 65536;
+module_param_named(max_mms, mmrefs_max_mms, uint, 0444);
+MODULE_PARM_DESC(max_mms, "Most mms tracked at once (64..1048576, default 65536)");
 
 bool mmrefs_enabled = true;
 
@@ -105,8 +61,8 @@ struct mmrefs_filter {
 	struct rcu_head rcu;
 };
 
-static struct mmrefs_filter __rcu *filter;	/* NULL: record all */
-static DEFINE_MUTEX(filter_mutex);
+static struct mmrefs_filter __rcu *table_filter;	/* NULL: record all */
+static DEFINE_MUTEX(table_filter_mutex);
 
 #define MMREFS_LOCKS	256
 static spinlock_t bucket_locks[MMREFS_LOCKS];
@@ -138,7 +94,7 @@ static spinlock_t *lock_of(const void *mm)
 }
 
 /* Caller holds rcu_read_lock() or the bucket lock. */
-static struct mmrefs_mm *lookup(const void *mm)
+static struct mmrefs_mm *table_lookup(const void *mm)
 {
 	struct mmrefs_mm *e;
 
@@ -234,7 +190,7 @@ static bool entry_insert(struct mmrefs_mm *e, const void *mm, bool replace)
 
 	e->mm = mm;
 	spin_lock_irqsave(lock, flags);
-	old = lookup(mm);
+	old = table_lookup(mm);
 	if (old && !replace) {
 		spin_unlock_irqrestore(lock, flags);
 		return false;
@@ -296,9 +252,9 @@ static int lazy_now(const void *mm)
 }
 
 /* Caller is in an RCU read-side section (probe handlers run preempt-off). */
-static bool filter_match(const struct mmrefs_mm *e)
+static bool table_filter_match(const struct mmrefs_mm *e)
 {
-	const struct mmrefs_filter *f = rcu_dereference(filter);
+	const struct mmrefs_filter *f = rcu_dereference(table_filter);
 
 	if (!f)
 		return true;
@@ -323,6 +279,7 @@ static void event_fill(struct mmrefs_event *ev, enum mmrefs_op op,
 	ev->kthread = !!(current->flags & PF_KTHREAD);
 	ev->counter = MMREFS_CTR_NONE;
 	ev->observer = 0;
+	ev->transient = 0;
 	memcpy(ev->comm, current->comm, TASK_COMM_LEN);
 }
 
@@ -390,11 +347,9 @@ static void entry_emit(struct mmrefs_mm *e, struct mmrefs_event *ev,
 	mmrefs_count_stat(MMREFS_STAT_EVENTS);
 }
 
-static void entry_event(struct mmrefs_mm *e, enum mmrefs_op op,
-			enum mmrefs_cause cause, unsigned long site,
-			int users_old, int users_new,
-			int count_old, int count_new)
+static void entry_event(struct mmrefs_mm *e, const struct mmrefs_change *chg)
 {
+	enum mmrefs_op op = chg->op;
 	bool record = READ_ONCE(mmrefs_enabled);
 	struct mmrefs_event ev;
 	unsigned long flags;
@@ -408,21 +363,18 @@ static void entry_event(struct mmrefs_mm *e, enum mmrefs_op op,
 	 * at read time.
 	 */
 	if (op == MMREFS_OP_TEARDOWN || op == MMREFS_OP_USE ||
-	    op == MMREFS_OP_UNUSE || cause == MMREFS_CAUSE_EXIT)
+	    op == MMREFS_OP_UNUSE || chg->cause == MMREFS_CAUSE_EXIT)
 		lazy = lazy_now(e->mm);
 
-	event_fill(&ev, op, cause, site);
-	ev.users_old = users_old;
-	ev.users_new = users_new;
-	ev.count_old = count_old;
-	ev.count_new = count_new;
-	/* the takers a holder record is kept for: where they took it */
-	if (READ_ONCE(mmrefs_holder_stacks) &&
-	    (op == MMREFS_OP_USE || (op == MMREFS_OP_GET &&
-				     (cause == MMREFS_CAUSE_GET_TASK_MM ||
-				      cause == MMREFS_CAUSE_MM_ACCESS) &&
-				     !mmrefs_transient_get(site))))
-		stack = mmrefs_stack_from(site);
+	event_fill(&ev, op, chg->cause, chg->site);
+	ev.users_old = chg->users_old;
+	ev.users_new = chg->users_new;
+	ev.count_old = chg->count_old;
+	ev.count_new = chg->count_new;
+	ev.transient = chg->transient;
+	/* stack depot may allocate: before the entry lock */
+	if (mmrefs_holder_wants_stack(op, chg->cause, chg->transient))
+		stack = mmrefs_stack_from(chg->site);
 
 	spin_lock_irqsave(&e->lock, flags);
 	/*
@@ -443,7 +395,7 @@ static void entry_event(struct mmrefs_mm *e, enum mmrefs_op op,
 		ev.count_new = e->count;
 		ev.observer = e->observer;
 	} else {
-		record = record && filter_match(e);
+		record = record && table_filter_match(e);
 	}
 	e->lazy = lazy;
 	entry_apply(e, &ev, record, stack);
@@ -466,8 +418,11 @@ void mmrefs_new(const struct mm_struct *mm, struct task_struct *owner,
 	strscpy_pad(e->comm, owner->comm, sizeof(e->comm));
 	rcu_read_lock();
 	entry_insert(e, mm, true);
-	entry_event(e, MMREFS_OP_NEW, cause, site,
-		    0, atomic_read(&mm->mm_users), 0, atomic_read(&mm->mm_count));
+	entry_event(e, &(struct mmrefs_change){
+		.op = MMREFS_OP_NEW, .cause = cause, .site = site,
+		.users_new = atomic_read(&mm->mm_users),
+		.count_new = atomic_read(&mm->mm_count),
+	});
 	rcu_read_unlock();
 }
 
@@ -505,29 +460,28 @@ static void after_free(const struct mm_struct *mm, enum mmrefs_op op,
  * A transition of a tracked mm.  The free retires the entry: from here on
  * the pointer is only a dead key and the history stays in the retired ring.
  */
-void mmrefs_record(const struct mm_struct *mm, enum mmrefs_op op,
-		   enum mmrefs_cause cause, unsigned long site,
-		   int users_old, int users_new, int count_old, int count_new)
+void mmrefs_record(const struct mm_struct *mm,
+		   const struct mmrefs_change *chg)
 {
 	struct mmrefs_mm *e;
 
 	rcu_read_lock();
-	e = lookup(mm);
+	e = table_lookup(mm);
 	if (!e) {
 		/*
 		 * A holder's put (not an exit's or an exec's, whose mm may
 		 * just have been created unseen, e.g. while loading).
 		 */
-		if (op == MMREFS_OP_PUT && (cause == MMREFS_CAUSE_PUT ||
-					    cause == MMREFS_CAUSE_ASYNC))
-			after_free(mm, op, site);
+		if (chg->op == MMREFS_OP_PUT &&
+		    (chg->cause == MMREFS_CAUSE_PUT ||
+		     chg->cause == MMREFS_CAUSE_ASYNC))
+			after_free(mm, chg->op, chg->site);
 		rcu_read_unlock();
 		mmrefs_count_stat(MMREFS_STAT_UNTRACKED);
 		return;
 	}
-	entry_event(e, op, cause, site, users_old, users_new,
-		    count_old, count_new);
-	if (op == MMREFS_OP_FREE)
+	entry_event(e, chg);
+	if (chg->op == MMREFS_OP_FREE)
 		entry_unhash(e);
 	rcu_read_unlock();
 }
@@ -544,7 +498,7 @@ static struct mmrefs_mm *entry_get(struct mm_struct *mm,
 
 	for (;;) {
 		rcu_read_lock();
-		e = lookup(mm);
+		e = table_lookup(mm);
 		rcu_read_unlock();
 		if (e)
 			return e;
@@ -583,7 +537,7 @@ int mmrefs_watch_attach(struct mm_struct *mm, unsigned int slot)
 	unsigned long flags;
 
 	rcu_read_lock();
-	e = lookup(mm);
+	e = table_lookup(mm);
 	if (!e) {
 		rcu_read_unlock();
 		return -ENOENT;
@@ -624,7 +578,7 @@ void mmrefs_watch_detach(struct mm_struct *mm, unsigned long site)
 	int count;
 
 	rcu_read_lock();
-	e = lookup(mm);
+	e = table_lookup(mm);
 	if (!e) {
 		rcu_read_unlock();
 		return;
@@ -684,7 +638,7 @@ int mmrefs_watch_record(const struct mm_struct *mm, struct mmrefs_write *wr)
 	int chain;
 
 	rcu_read_lock();
-	e = lookup(mm);
+	e = table_lookup(mm);
 	if (!e) {
 		rcu_read_unlock();
 		mmrefs_count_stat(MMREFS_STAT_UNTRACKED);
@@ -752,7 +706,7 @@ void mmrefs_watch_set_stack(const struct mm_struct *mm, u64 id, u32 seq,
 	if (!seq)
 		return;
 	rcu_read_lock();
-	e = lookup(mm);
+	e = table_lookup(mm);
 	if (e && e->id == id) {
 		spin_lock_irqsave(&e->lock, flags);
 		ev = mmrefs_history ? &e->ring[(seq - 1) % mmrefs_history] :
@@ -788,7 +742,7 @@ void mmrefs_table_seed(void)
 			continue;
 		task_lock(p);
 		mm = p->mm;
-		if (!mm || lookup(mm)) {
+		if (!mm || table_lookup(mm)) {
 			task_unlock(p);
 			continue;
 		}
@@ -799,8 +753,12 @@ void mmrefs_table_seed(void)
 			users = atomic_read(&mm->mm_users);
 			count = atomic_read(&mm->mm_count);
 			if (entry_insert(e, mm, false))
-				entry_event(e, MMREFS_OP_SEED, MMREFS_CAUSE_SEED,
-					    0, users, users, count, count);
+				entry_event(e, &(struct mmrefs_change){
+					.op = MMREFS_OP_SEED,
+					.cause = MMREFS_CAUSE_SEED,
+					.users_old = users, .users_new = users,
+					.count_old = count, .count_new = count,
+				});
 			else
 				entry_discard(e);
 		}
@@ -828,7 +786,7 @@ u64 mmrefs_table_refresh(void)
 	for_each_process_thread(g, p) {
 		task_lock(p);
 		mm = p->mm;
-		e = mm ? lookup(mm) : NULL;
+		e = mm ? table_lookup(mm) : NULL;
 		if (e) {
 			users = atomic_read(&mm->mm_users);
 			count = atomic_read(&mm->mm_count);
@@ -935,48 +893,34 @@ unsigned int mmrefs_retired_count(void)
 	return atomic_read(&nr_retired);
 }
 
-int mmrefs_filter_set(const char *buf)
+/*
+ * Record only events of @tgid's mms or tasks, or of those named @comm
+ * (a valid comm: debugfs.c checks it); neither: record all.
+ */
+int mmrefs_filter_set(pid_t tgid, const char *comm)
 {
 	struct mmrefs_filter *f = NULL, *old;
-	char word[TASK_COMM_LEN + 8];
-	size_t len;
-	int tgid;
 
-	len = strcspn(buf, "\n");
-	if (!len || len >= sizeof(word) || buf[len + (buf[len] == '\n')])
-		return -EINVAL;
-	memcpy(word, buf, len);
-	word[len] = '\0';
-
-	if (strcmp(word, "all")) {
+	if (tgid || comm) {
 		f = kzalloc(sizeof(*f), GFP_KERNEL);
 		if (!f)
 			return -ENOMEM;
-		if (!strncmp(word, "tgid=", 5)) {
-			if (kstrtoint(word + 5, 10, &tgid) || tgid <= 0)
-				goto out_invalid;
-			f->tgid = tgid;
-		} else if (!strncmp(word, "comm=", 5)) {
-			len = strlen(word + 5);
-			if (!len || len >= TASK_COMM_LEN ||
-			    strpbrk(word + 5, " \t"))
-				goto out_invalid;
-			strscpy(f->comm, word + 5, sizeof(f->comm));
-		} else {
-			goto out_invalid;
-		}
+		f->tgid = tgid;
+		if (!tgid)
+			strscpy(f->comm, comm, sizeof(f->comm));
 	}
-
-	mutex_lock(&filter_mutex);
-	old = rcu_replace_pointer(filter, f, lockdep_is_held(&filter_mutex));
-	mutex_unlock(&filter_mutex);
+	mutex_lock(&table_filter_mutex);
+	old = rcu_replace_pointer(table_filter, f,
+				  lockdep_is_held(&table_filter_mutex));
+	mutex_unlock(&table_filter_mutex);
 	if (old)
 		kfree_rcu(old, rcu);
 	return 0;
+}
 
-out_invalid:
-	kfree(f);
-	return -EINVAL;
+void mmrefs_enable(bool on)
+{
+	WRITE_ONCE(mmrefs_enabled, on);
 }
 
 int mmrefs_filter_show(char *buf, size_t len)
@@ -985,7 +929,7 @@ int mmrefs_filter_show(char *buf, size_t len)
 	int n;
 
 	rcu_read_lock();
-	f = rcu_dereference(filter);
+	f = rcu_dereference(table_filter);
 	if (!f)
 		n = scnprintf(buf, len, "all\n");
 	else if (f->tgid)
@@ -1000,13 +944,11 @@ int mmrefs_table_init(void)
 {
 	unsigned int i;
 
-	/* The symbol tables are indexed by value: keep them in enum order. */
-	for (i = 0; i < MMREFS_NR_OPS; i++)
-		if (WARN_ON(op_syms[i].mask != i))
-			return -EINVAL;
-	for (i = 0; i < MMREFS_NR_CAUSES; i++)
-		if (WARN_ON(cause_syms[i].mask != i))
-			return -EINVAL;
+	if (mmrefs_history > 1024 || mmrefs_retired_max > 65536 ||
+	    mmrefs_max_mms < 64 || mmrefs_max_mms > 1048576) {
+		pr_err("history, retired or max_mms out of range\n");
+		return -EINVAL;
+	}
 
 	bucket_bits = ilog2(roundup_pow_of_two(max(mmrefs_max_mms / 2, 64U)));
 	buckets = kvcalloc(1U << bucket_bits, sizeof(*buckets), GFP_KERNEL);
@@ -1052,5 +994,5 @@ void mmrefs_table_exit(void)
 	kmem_cache_destroy(entry_cache);
 	kfree(retired);
 	kvfree(buckets);
-	kfree(rcu_dereference_protected(filter, true));
+	kfree(rcu_dereference_protected(table_filter, true));
 }

@@ -39,7 +39,6 @@
 #include <linux/stop_machine.h>
 #include <linux/stacktrace.h>
 #include <linux/string.h>
-#include <linux/uaccess.h>
 #include <linux/workqueue.h>
 
 #include "mmrefs.h"
@@ -76,9 +75,9 @@ static struct watch watches[WATCH_MAX];
 static unsigned int nr_slots, regs_per_mm;
 static bool shared_word;		/* both counters in one aligned u64 */
 static DEFINE_MUTEX(watch_mutex);
-static bool stacks_on;
-static bool stacks_ready;
-static struct delayed_work poll_work;
+static bool watch_stacks_on;
+static bool watch_stacks_ready;
+static struct delayed_work watch_poll_work;
 
 /* mmput() probe -> its write: who called mmput(), and why. */
 struct watch_hint {
@@ -88,7 +87,7 @@ struct watch_hint {
 	u8 cause;
 };
 
-static DEFINE_PER_CPU(struct watch_hint, hint);
+static DEFINE_PER_CPU(struct watch_hint, watch_put_hint);
 
 /* Stacks captured in the handler, saved to stack depot by irq_work. */
 struct watch_stack {
@@ -106,7 +105,7 @@ struct watch_stack_queue {
 	struct irq_work work;
 };
 
-static DEFINE_PER_CPU(struct watch_stack_queue, stack_queue);
+static DEFINE_PER_CPU(struct watch_stack_queue, watch_stack_queues);
 
 /* Site classification cache: kallsyms is too slow for every trap. */
 struct site_class {
@@ -139,7 +138,7 @@ void mmrefs_watch_hint(const struct mm_struct *mm, enum mmrefs_cause cause,
 
 	if (!mmrefs_watched(mm))
 		return;
-	h = this_cpu_ptr(&hint);
+	h = this_cpu_ptr(&watch_put_hint);
 	h->task = current;
 	h->mm = mm;
 	h->site = site;
@@ -389,7 +388,7 @@ static enum mmrefs_cause write_cause(enum mmrefs_op op, u8 flags)
 static void stack_capture(const struct mm_struct *mm, u64 id, u32 seq,
 			  bool event, unsigned long ip)
 {
-	struct watch_stack_queue *q = this_cpu_ptr(&stack_queue);
+	struct watch_stack_queue *q = this_cpu_ptr(&watch_stack_queues);
 	unsigned long entries[WATCH_STACK_DEPTH + 8];
 	unsigned int nr, i;
 	struct watch_stack *s;
@@ -447,7 +446,7 @@ static void watch_counter(struct watch *w, struct mm_struct *mm,
 	atomic_t *a = ctr == MMREFS_CTR_USERS ? &mm->mm_users : &mm->mm_count;
 	struct mmrefs_write wr = { .ctr = ctr, .mem = atomic_read(a) };
 	unsigned long site = instruction_pointer(regs);
-	struct watch_hint *h = this_cpu_ptr(&hint);
+	struct watch_hint *h = this_cpu_ptr(&watch_put_hint);
 	struct watch_insn in = { .kind = INSN_NONE };
 	bool holder;
 	u8 flags = 0;
@@ -476,15 +475,10 @@ static void watch_counter(struct watch *w, struct mm_struct *mm,
 	wr.site = site;
 	if (mmrefs_watch_record(mm, &wr))
 		return;
-	/* holders.c keeps a record, with its stack, for these */
-	holder = (wr.op == MMREFS_OP_MMGRAB && wr.cause != MMREFS_CAUSE_USE_MM &&
-		  wr.cause != MMREFS_CAUSE_KHUGEPAGED) ||
-		 ((wr.op == MMREFS_OP_MMGET ||
-		   wr.op == MMREFS_OP_MMGET_NOT_ZERO) &&
-		  wr.cause != MMREFS_CAUSE_THREAD);
-	holder = holder && READ_ONCE(mmrefs_holder_stacks);
-	if ((READ_ONCE(stacks_on) || holder) && wr.seq)
-		stack_capture(mm, wr.id, wr.seq, READ_ONCE(stacks_on),
+	/* the taker's stack, for the holder record the write opens */
+	holder = mmrefs_holder_wants_stack(wr.op, wr.cause, false);
+	if ((READ_ONCE(watch_stacks_on) || holder) && wr.seq)
+		stack_capture(mm, wr.id, wr.seq, READ_ONCE(watch_stacks_on),
 			      instruction_pointer(regs));
 	/* only the observer left: let it go (release_work) */
 	if (ctr == MMREFS_CTR_COUNT && wr.new == 1)
@@ -647,7 +641,7 @@ static int watch_arm(pid_t nr)
 	w->armed = ktime_get_ns();
 	WRITE_ONCE(nr_armed, nr_armed + 1);
 	put_task_struct(p);
-	mod_delayed_work(system_wq, &poll_work, HZ);
+	mod_delayed_work(system_wq, &watch_poll_work, HZ);
 	return 0;
 
 out_unregister:
@@ -698,74 +692,62 @@ static void poll_fn(struct work_struct *work)
 			armed++;
 	mutex_unlock(&watch_mutex);
 	if (armed)
-		queue_delayed_work(system_wq, &poll_work, HZ);
+		queue_delayed_work(system_wq, &watch_poll_work, HZ);
 }
 
-static int watch_set_stacks(unsigned int on)
+/* Watched events without or with their stacks. */
+int mmrefs_watch_stacks(bool on)
 {
-	if (on > 1)
-		return -EINVAL;
-	if (on && !stacks_ready) {
-		if (stack_depot_init())
-			return -ENOMEM;
-		stacks_ready = true;
-	}
-	WRITE_ONCE(stacks_on, on);
-	return 0;
-}
-
-/*
- * "pid=N" arms, "-pid=N" disarms the watch armed with that pid, "clear"
- * disarms all, "stack=0|1" turns stacks off or on.  One word, optional
- * trailing newline; anything else is -EINVAL and changes nothing.
- */
-int mmrefs_watch_command(const char *buf)
-{
-	char word[24];
-	unsigned int i, on;
-	size_t len;
-	int nr, err = 0;
-
-	len = strcspn(buf, "\n");
-	if (!len || len >= sizeof(word) || buf[len + (buf[len] == '\n')])
-		return -EINVAL;
-	memcpy(word, buf, len);
-	word[len] = '\0';
+	int err = 0;
 
 	mutex_lock(&watch_mutex);
-	if (!strcmp(word, "clear")) {
-		for (i = 0; i < nr_slots; i++)
-			if (watches[i].mm)
-				watch_disarm(&watches[i]);
-	} else if (str_has_prefix(word, "stack=")) {
-		err = kstrtouint(word + 6, 10, &on);
-		if (!err)
-			err = watch_set_stacks(on);
-	} else if (str_has_prefix(word, "-pid=")) {
-		err = kstrtoint(word + 5, 10, &nr);
-		if (!err && nr <= 0)
-			err = -EINVAL;
-		if (!err) {
-			err = -ESRCH;
-			for (i = 0; i < nr_slots; i++) {
-				if (watches[i].mm && watches[i].pid == nr) {
-					watch_disarm(&watches[i]);
-					err = 0;
-				}
-			}
+	if (on && !watch_stacks_ready) {
+		err = stack_depot_init();
+		watch_stacks_ready = !err;
+	}
+	if (!err)
+		WRITE_ONCE(watch_stacks_on, on);
+	mutex_unlock(&watch_mutex);
+	return err ? -ENOMEM : 0;
+}
+
+/* Watch the mm of task @pid (> 0). */
+int mmrefs_watch_arm(pid_t pid)
+{
+	int err;
+
+	mutex_lock(&watch_mutex);
+	err = watch_arm(pid);
+	mutex_unlock(&watch_mutex);
+	return err;
+}
+
+/* Stop the watch armed with @pid; -ESRCH if there is none. */
+int mmrefs_watch_disarm(pid_t pid)
+{
+	unsigned int i;
+	int err = -ESRCH;
+
+	mutex_lock(&watch_mutex);
+	for (i = 0; i < nr_slots; i++) {
+		if (watches[i].mm && watches[i].pid == pid) {
+			watch_disarm(&watches[i]);
+			err = 0;
 		}
-	} else if (str_has_prefix(word, "pid=")) {
-		err = kstrtoint(word + 4, 10, &nr);
-		if (!err && nr <= 0)
-			err = -EINVAL;
-		if (!err)
-			err = watch_arm(nr);
-	} else {
-		err = -EINVAL;
 	}
 	mutex_unlock(&watch_mutex);
-	/* a number out of range is as bad as any other word */
-	return err == -ERANGE ? -EINVAL : err;
+	return err;
+}
+
+void mmrefs_watch_clear(void)
+{
+	unsigned int i;
+
+	mutex_lock(&watch_mutex);
+	for (i = 0; i < nr_slots; i++)
+		if (watches[i].mm)
+			watch_disarm(&watches[i]);
+	mutex_unlock(&watch_mutex);
 }
 
 void mmrefs_watch_show(struct seq_file *m)
@@ -780,7 +762,7 @@ void mmrefs_watch_show(struct seq_file *m)
 		   nr_slots, nfree, regs_per_mm,
 		   shared_word ? "shared_word" : "separate_words",
 		   offsetof(struct mm_struct, mm_users),
-		   offsetof(struct mm_struct, mm_count), stacks_on);
+		   offsetof(struct mm_struct, mm_count), watch_stacks_on);
 	for (i = 0; i < nr_slots; i++) {
 		w = &watches[i];
 		if (!w->mm) {
@@ -811,8 +793,8 @@ void mmrefs_watch_init(void)
 		INIT_WORK(&watches[i].release_work, release_work_fn);
 	}
 	for_each_possible_cpu(cpu)
-		init_irq_work(&per_cpu(stack_queue, cpu).work, stack_drain);
-	INIT_DELAYED_WORK(&poll_work, poll_fn);
+		init_irq_work(&per_cpu(watch_stack_queues, cpu).work, stack_drain);
+	INIT_DELAYED_WORK(&watch_poll_work, poll_fn);
 }
 
 void mmrefs_watch_exit(void)
@@ -820,14 +802,10 @@ void mmrefs_watch_exit(void)
 	unsigned int i;
 	int cpu;
 
-	mutex_lock(&watch_mutex);
-	for (i = 0; i < nr_slots; i++)
-		if (watches[i].mm)
-			watch_disarm(&watches[i]);
-	mutex_unlock(&watch_mutex);
+	mmrefs_watch_clear();
 	for (i = 0; i < nr_slots; i++)
 		cancel_work_sync(&watches[i].release_work);
-	cancel_delayed_work_sync(&poll_work);
+	cancel_delayed_work_sync(&watch_poll_work);
 	for_each_possible_cpu(cpu)
-		irq_work_sync(&per_cpu(stack_queue, cpu).work);
+		irq_work_sync(&per_cpu(watch_stack_queues, cpu).work);
 }
