@@ -2,9 +2,16 @@
 /*
  * mmrefs: who holds every struct mm_struct, and how mm_users/mm_count move.
  *
- * Data flows one way: probes.c turns a hit into (mm, op, cause, old->new)
- * and hands it to table.c, which keeps per-mm state, a per-mm history ring
- * and emits the trace event; debugfs.c only reads table.c's state.
+ * Data flows one way, and no file calls a file above it:
+ *
+ *   main.c, debugfs.c   load order; the files, every command parsed once
+ *   probes.c            kprobes: each hit becomes a struct mmrefs_change
+ *   watch.c             watchpoints: each trapped write a struct mmrefs_write
+ *   table.c             per-mm state, history rings, filter, trace event
+ *   holders.c           who holds each mm (mmrefs_holder_kind(): the rule)
+ *   stats.c, names.c    leaves: loss counters, the names of the lists below
+ *
+ * Readers (debugfs.c) call down into each; nothing below calls back.
  *
  * Lifetime rule: an mmrefs_mm entry remembers its mm_struct pointer only as
  * a hash key.  It is never dereferenced through the table, because the
