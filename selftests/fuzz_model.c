@@ -41,37 +41,73 @@ const size_t file_limit[NR_FILES] = {
 /* ---- kstrto*() ---- */
 
 /*
- * _kstrtoull(s, 10) over the whole string (lib/kstrtox.c): decimal
- * digits, one optional trailing newline. Overflow is -ERANGE, and is
- * found before the end of the string is looked at.
+ * The kernel's kstrto*() (lib/kstrtox.c), base 10, on libc's strtoull():
+ * it reads the digits and finds the overflow; these wrappers add the
+ * kernel's rules around them, where libc differs:
+ * - the first byte is a digit, or a sign right before one: no leading
+ *   whitespace (strtoull() skips it), and no '-' for the unsigned ones
+ *   (strtoull() takes "-1" as ULLONG_MAX). kstrtoull() allows a '+';
+ *   kstrtoll() a '-' or a '+', never both.
+ * - after the digits one optional "\n", then the end of the string:
+ *   nothing else (strtoull() stops at the first non-digit).
+ * - a number too large is -ERANGE, found while the digits are read, so
+ *   it wins over junk after them; out of the type's range (e.g. above
+ *   INT_MAX for kstrtoint()) is -ERANGE once the string is known good.
+ *   Anything else wrong is -EINVAL. The module's parsers turn every
+ *   error, -ERANGE included, into -EINVAL.
+ * The result is stored only on success; errno is left as it was.
+ * kstrtoll() is the kernel's too, a sign and the unsigned parse, not
+ * strtoll(): for "9999999999999999999x" (a u64, not an s64) strtoll()
+ * reports the overflow first, the kernel the junk.
  */
+
+/* _kstrtoull(s, 10): digits (no sign), then an optional "\n". */
 static int k_parse_ull(const char *s, unsigned long long *res)
 {
-	unsigned long long v = 0;
-	const char *p;
-	bool over = false;
+	unsigned long long v;
+	int err = 0, saved = errno;
+	char *end;
 
-	for (p = s; *p >= '0' && *p <= '9'; p++) {
-		if (v > (ULLONG_MAX - (*p - '0')) / 10)
-			over = true;
-		v = v * 10 + (*p - '0');
-	}
-	if (over)
-		return -ERANGE;
-	if (p == s)
+	if (*s < '0' || *s > '9')
 		return -EINVAL;
-	if (*p == '\n')
-		p++;
-	if (*p)
-		return -EINVAL;
-	*res = v;
-	return 0;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno == ERANGE)
+		err = -ERANGE;
+	else if (*end == '\n' ? end[1] : *end)
+		err = -EINVAL;
+	errno = saved;
+	if (!err)
+		*res = v;
+	return err;
 }
 
 /* kstrtoull(s, 10): an optional '+', then the above. */
 static int k_strtoull(const char *s, unsigned long long *res)
 {
 	return k_parse_ull(*s == '+' ? s + 1 : s, res);
+}
+
+/* kstrtoll(s, 10): '-' and the magnitude, or kstrtoull(). */
+static int k_strtoll(const char *s, long long *res)
+{
+	unsigned long long v;
+	int err;
+
+	if (*s == '-') {
+		err = k_parse_ull(s + 1, &v);
+		if (!err && v > (unsigned long long)LLONG_MAX + 1)
+			err = -ERANGE;
+		if (!err)
+			*res = v > LLONG_MAX ? LLONG_MIN : -(long long)v;
+		return err;
+	}
+	err = k_strtoull(s, &v);
+	if (!err && v > LLONG_MAX)
+		err = -ERANGE;
+	if (!err)
+		*res = v;
+	return err;
 }
 
 /* kstrtouint(s, 10): -ERANGE above UINT_MAX. */
@@ -87,34 +123,25 @@ static int k_strtouint(const char *s, unsigned int *res)
 	return err;
 }
 
-/* kstrtoint(s, 10): kstrtoll()'s '-' or '+', -ERANGE outside int. */
+/* kstrtoint(s, 10): -ERANGE outside int. */
 static int k_strtoint(const char *s, int *res)
 {
-	unsigned long long v;
-	int err;
+	long long v;
+	int err = k_strtoll(s, &v);
 
-	if (*s == '-') {
-		err = k_parse_ull(s + 1, &v);
-		if (!err && v > (unsigned long long)INT_MAX + 1)
-			err = -ERANGE;
-		if (!err)
-			*res = -(long long)v;
-		return err;
-	}
-	err = k_strtoull(s, &v);
-	if (!err && v > INT_MAX)
+	if (!err && (v < INT_MIN || v > INT_MAX))
 		err = -ERANGE;
 	if (!err)
 		*res = v;
 	return err;
 }
 
-/* kstrtoint() that must give 1..INT_MAX (a pid, a tgid). */
+/* kstrtoint() that must give 1..INT_MAX (a pid, a tgid), else -EINVAL. */
 static int k_pos_int(const char *s, int *res)
 {
-	unsigned long long v;
+	int v;
 
-	if (*s == '-' || k_strtoull(s, &v) || !v || v > INT_MAX)
+	if (k_strtoint(s, &v) || v <= 0)
 		return -EINVAL;
 	*res = v;
 	return 0;

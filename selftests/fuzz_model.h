@@ -4,8 +4,10 @@
  * (README.md and the borrower's header comment) in code. For each write
  * it says what result the kernel must return, and for an accepted one
  * what state it leaves: filter's and enable's value, the borrower's list,
- * watch's slots and stack, holders' selection. Also the state of one
- * writer (struct fuzzer), which the generator and the checks share.
+ * watch's slots and stack, holders' selection. The numbers are parsed
+ * with libc's strtoull() behind a thin wrapper that keeps kstrto*()'s
+ * rules (see fuzz_model.c). Also the state of one writer (struct
+ * fuzzer), which the generator and the checks share.
  */
 #ifndef FUZZ_MODEL_H
 #define FUZZ_MODEL_H
