@@ -3,7 +3,9 @@
  * mmrefs_fuzz's model (see fuzz_model.h): each debugfs file's parser, the
  * result each write must get and the state an accepted one leaves. This
  * is the interface spec in code; a change to a file's syntax or answers
- * starts here.
+ * starts here. Two things here touch the system: watch's model looks a
+ * foreign pid up in /proc, and the borrower's gives back short holds and
+ * fills the list with housekeeping writes (fuzz_check's plain_write()).
  */
 #define _GNU_SOURCE
 #include <errno.h>
