@@ -264,7 +264,7 @@ struct borrow_cmd model_borrow(const char *in, size_t len,
  * The watch file's syntax (copy_command(), mmrefs_watch_command()): one
  * word of at most 23 bytes and an optional newline, in a write of at most
  * 31 bytes. The numbers are kstrtoint()'s and kstrtouint()'s; a number
- * out of their range is no command either, so README's EINVAL (not
+ * out of their range is no command either, so interface.rst's EINVAL (not
  * their -ERANGE) is the answer.
  */
 struct watch_cmd model_watch(const char *in, size_t len)
@@ -602,7 +602,7 @@ bool watch_expect(struct fuzzer *fz, const struct input *in,
 	}
 	switch (c->kind) {
 	case W_BAD:
-		/* README: anything else gets EINVAL (ERANGE included) */
+		/* interface.rst, watch: anything else gets EINVAL (ERANGE included) */
 		*e = exactly(-EINVAL);
 		return true;
 	case W_CLEAR:
@@ -686,7 +686,7 @@ struct expect holders_expect(const struct input *in,
 		c->kind = H_BAD;
 		return exactly(vfs);
 	}
-	/* README: anything else is EINVAL and keeps the selection */
+	/* interface.rst, holders: anything else is EINVAL, keeps the selection */
 	return exactly(c->kind == H_BAD ? -EINVAL : 0);
 }
 

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * mmrefs_fuzz's model of every writable debugfs file: the interface spec
- * (README.md and the borrower's header comment) in code. For each write
+ * (Documentation/interface.rst and the borrower's header comment) in code. For each write
  * it says what result the kernel must return, and for an accepted one
  * what state it leaves: filter's and enable's value, the borrower's list,
  * watch's slots and stack, holders' selection. The numbers are parsed

@@ -7,7 +7,7 @@
  * from several threads and processes at once while others read every
  * file.
  *
- * A model of each file's parser (the interface spec in README.md and the
+ * A model of each file's parser (the interface spec in Documentation/interface.rst and the
  * borrower's header comment) predicts every write's result: EINVAL for
  * anything that is not a command, EFAULT for a buffer the kernel cannot
  * read, ESPIPE for pwrite (every file is a seq_file), for the borrower
