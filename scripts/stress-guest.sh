@@ -12,7 +12,7 @@ set -u
 
 duration=${1:?usage: stress-guest.sh DURATION [--failslab] [--slow N]}
 shift
-failslab= slow=
+failslab='' slow=''
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--failslab)	failslab=--failslab; shift ;;
