@@ -32,7 +32,7 @@
  * tests reload the modules from them.  A module already loaded is used
  * as it is; one that cannot be loaded is said so here, and the tests that
  * need it skip and say why.  What is loaded here stays loaded for the
- * programs that follow and is noted in $TMPDIR/MMREFS_LOADED_LIST:
+ * programs that follow and is noted in MMREFS_LOADED_LIST of $TMPDIR:
  * mmrefs_nothing_lost.sh, the last test, checks the stats of the whole
  * run and then unloads what that list names.
  */
@@ -47,7 +47,7 @@ static const struct {
 static void export_module_path(const char *env, const char *dflt)
 {
 	const char *val = getenv(env);
-	char base[PATH_MAX], path[PATH_MAX];
+	char base[PATH_MAX], path[PATH_MAX], real[PATH_MAX];
 	ssize_t n;
 
 	if (val && val[0] == '/')
@@ -63,8 +63,10 @@ static void export_module_path(const char *env, const char *dflt)
 		*strrchr(base, '/') = '\0';
 		val = dflt;
 	}
-	if (snprintf(path, sizeof(path), "%s/%s", base, val) < (int)sizeof(path))
-		setenv(env, path, 1);
+	if (snprintf(path, sizeof(path), "%s/%s", base, val) >= (int)sizeof(path))
+		return;
+	/* without "..": the path shows in messages */
+	setenv(env, realpath(path, real) ? real : path, 1);
 }
 
 static void note_loaded(const char *name)
