@@ -40,6 +40,7 @@ clean:
 		$(MAKE) -C selftests KDIR=$(KDIR) OUTPUT=$(CURDIR)/selftests \
 			KSFT_DIR=$(CURDIR)/.cache/linux-source/tools/testing/selftests clean; \
 	fi
+	$(MAKE) -C tools clean
 
 # Also forget the downloaded kernels, the debug kernel and the extracted
 # linux-source files.

@@ -4,7 +4,7 @@
 # (history=256: a watched mm's life is longer than the default 32 events;
 # leak_torndown_ms=500: the demo shows a leaks record without a long wait;
 # stacks=1: holder records with their stacks)
-# and the borrower, run selftests/mmrefs_demo (threads, fork, watching the
+# and the borrower, run tools/mmrefs_demo (threads, fork, watching the
 # child's mm, a kthread borrowing it while it exits), then show what mmrefs kept
 # about the demo process: its mms row, its history, and the stats.
 set -u
@@ -19,7 +19,7 @@ load mmrefs "/mmrefs/module/mmrefs.ko history=256 leak_torndown_ms=500 stacks=1"
 load mmrefs_borrow /mmrefs/selftests/test_modules/mmrefs_borrow.ko
 
 # Stream the demo and keep its status (no pipefail in POSIX sh).
-{ /mmrefs/selftests/mmrefs_demo; echo $? >/tmp/demo.rc; } | tee /tmp/demo.out
+{ /mmrefs/tools/mmrefs_demo; echo $? >/tmp/demo.rc; } | tee /tmp/demo.out
 rc=$(cat /tmp/demo.rc)
 pid=$(sed -n 's/^demo pid=\([0-9]*\)$/\1/p' /tmp/demo.out)
 [ -n "$pid" ] || { echo "demo: no 'demo pid=N' line"; exit 1; }

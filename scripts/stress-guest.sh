@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0
 # `make stress`, guest side (scripts/stress runs it through scripts/vmtest,
 # in /mmrefs).  Loads the borrower, warms the slab caches up with a short
-# churn, takes the memory baseline, runs selftests/mmrefs_stress (which
+# churn, takes the memory baseline, runs tools/mmrefs_stress (which
 # loads and unloads mmrefs.ko itself), then checks that the memory came
 # back after the final unload and that no mmrefs_mm slab cache is left.
 # The last line is "stress: PASS" or "stress: FAIL"; exit 0 or 1.
@@ -12,7 +12,7 @@ set -u
 
 duration=${1:?usage: stress-guest.sh DURATION [--failslab] [--slow N]}
 shift
-failslab= slow=
+failslab='' slow=''
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--failslab)	failslab=--failslab; shift ;;
@@ -20,7 +20,7 @@ while [ $# -gt 0 ]; do
 	*)		echo "stress-guest.sh: unknown argument $1"; exit 2 ;;
 	esac
 done
-stress=/mmrefs/selftests/mmrefs_stress
+stress=/mmrefs/tools/mmrefs_stress
 fs=/sys/kernel/debug/failslab
 rc=0
 

@@ -230,7 +230,7 @@ TEST_F(borrow, unload_borrower_releases_all)
 	if (_metadata->skip)
 		return;
 	if (!ko)
-		SKIP(return, "MMREFS_BORROW_KO not set (run.sh exports it)");
+		SKIP(return, "MMREFS_BORROW_KO not set (mmrefs_util.c exports it)");
 	ASSERT_EQ(0, borrow_cmd("grab %d", self->child));
 	ASSERT_EQ(0, borrow_cmd("get %d", self->child));
 	EXPECT_MM(self, 2, 2);
@@ -251,7 +251,7 @@ TEST_F(borrow, unload_mmrefs_while_borrowed)
 	if (_metadata->skip)
 		return;
 	if (!ko)
-		SKIP(return, "MMREFS_KO not set (run.sh exports it)");
+		SKIP(return, "MMREFS_KO not set (mmrefs_util.c exports it)");
 	ASSERT_EQ(0, borrow_cmd("grab %d", pid));
 	ASSERT_EQ(0, mmrefs_waiter_exit(&self->child, &self->child_fd));
 	EXPECT_TRUE(loop_until(!mmrefs_mms_by_id(self->id, line, sizeof(line)) &&

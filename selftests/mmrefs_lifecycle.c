@@ -326,7 +326,7 @@ TEST_F(lifecycle, load_seeds_existing_mms)
 	if (_metadata->skip)
 		return;
 	if (!ko)
-		SKIP(return, "MMREFS_KO not set (run.sh exports it)");
+		SKIP(return, "MMREFS_KO not set (mmrefs_util.c exports it)");
 	self->child = mmrefs_spawn_waiter("mmr_seeded", &self->child_fd);
 	ASSERT_GT(self->child, 0);
 	/* the waiter must have its name before the reload finds it */

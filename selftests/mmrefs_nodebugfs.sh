@@ -18,7 +18,7 @@ if [ -d /sys/kernel/debug/mmrefs ] || [ -d /sys/module/mmrefs ]; then
 fi
 if insmod "$ko"; then
 	echo "# nodebugfs: FAIL: $ko loaded although debugfs is off"
-	ls /sys/kernel/debug/mmrefs 2>&1 | sed 's/^/# nodebugfs:   /'
+	find /sys/kernel/debug/mmrefs 2>&1 | sed 's/^/# nodebugfs:   /'
 	rmmod mmrefs
 	exit 1
 fi

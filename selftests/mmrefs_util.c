@@ -22,6 +22,98 @@
 
 #include "mmrefs_util.h"
 
+#ifdef MMREFS_SELFTEST
+/*
+ * Every test program loads what it needs itself, here: mmrefs.ko from
+ * $MMREFS_KO and the borrower from $MMREFS_BORROW_KO, by default
+ * ../module/mmrefs.ko and test_modules/mmrefs_borrow.ko beside the program
+ * (in the build tree and in an installed kselftest tree alike).  Both are
+ * exported as absolute paths before anything else: the seed and unload
+ * tests reload the modules from them.  A module already loaded is used
+ * as it is; one that cannot be loaded is said so here, and the tests that
+ * need it skip and say why.  What is loaded here stays loaded for the
+ * programs that follow and is noted in MMREFS_LOADED_LIST of $TMPDIR:
+ * mmrefs_nothing_lost.sh, the last test, checks the stats of the whole
+ * run and then unloads what that list names.
+ */
+static const struct {
+	const char *name, *env, *dflt;
+} needed_modules[] = {
+	{ "mmrefs", "MMREFS_KO", "../module/mmrefs.ko" },
+	{ "mmrefs_borrow", "MMREFS_BORROW_KO", "test_modules/mmrefs_borrow.ko" },
+};
+
+/* $env as an absolute path: relative to the cwd if set, else the default. */
+static void export_module_path(const char *env, const char *dflt)
+{
+	const char *val = getenv(env);
+	char base[PATH_MAX], path[PATH_MAX], real[PATH_MAX];
+	ssize_t n;
+
+	if (val && val[0] == '/')
+		return;
+	if (val) {
+		if (!getcwd(base, sizeof(base)))
+			return;
+	} else {
+		n = readlink("/proc/self/exe", base, sizeof(base) - 1);
+		if (n <= 0)
+			return;
+		base[n] = '\0';
+		*strrchr(base, '/') = '\0';
+		val = dflt;
+	}
+	if (snprintf(path, sizeof(path), "%s/%s", base, val) >= (int)sizeof(path))
+		return;
+	/* without "..": the path shows in messages */
+	setenv(env, realpath(path, real) ? real : path, 1);
+}
+
+static void note_loaded(const char *name)
+{
+	const char *tmp = getenv("TMPDIR");
+	char list[PATH_MAX];
+	int fd;
+
+	snprintf(list, sizeof(list), "%s/" MMREFS_LOADED_LIST,
+		 tmp && *tmp ? tmp : "/tmp");
+	fd = open(list, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+	if (fd < 0 || dprintf(fd, "%s\n", name) < 0)
+		fprintf(stderr, "# cannot note in %s that %s was loaded: %s\n",
+			list, name, strerror(errno));
+	if (fd >= 0)
+		close(fd);
+}
+
+static void load_needed_modules(void)
+{
+	char sysfs[64];
+	const char *ko;
+	size_t i;
+	int err;
+
+	if (getuid())
+		return;		/* the tests skip: "must run as root" */
+	for (i = 0; i < ARRAY_SIZE(needed_modules); i++) {
+		snprintf(sysfs, sizeof(sysfs), "/sys/module/%s",
+			 needed_modules[i].name);
+		ko = getenv(needed_modules[i].env);
+		if (!access(sysfs, F_OK) || !ko)
+			continue;
+		err = mmrefs_load_module(ko, "");
+		if (err && err != -EEXIST) {
+			fprintf(stderr, "# cannot load %s: %s\n", ko,
+				strerror(-err));
+			continue;
+		}
+		if (!err) {
+			fprintf(stderr, "# loaded %s\n", ko);
+			note_loaded(needed_modules[i].name);
+		}
+	}
+}
+#endif /* MMREFS_SELFTEST */
+
 /*
  * khugepaged mmgrab()s each mm it registers and keeps that reference until
  * the mm is torn down, and a fork inherits the parent's registration
@@ -34,13 +126,11 @@
  * and no mm forked from it inherits a registration.  glibc passes main()'s
  * arguments to constructors too.
  */
-__attribute__((constructor))
-static void without_khugepaged(int argc, char **argv)
+static void without_khugepaged(char **argv)
 {
 	char self[PATH_MAX];
 	ssize_t n;
 
-	(void)argc;
 	if (prctl(PR_GET_THP_DISABLE, 0, 0, 0, 0) != 0)
 		return;			/* done already, or no such prctl */
 	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
@@ -52,6 +142,24 @@ static void without_khugepaged(int argc, char **argv)
 	fprintf(stderr, "# %s: cannot execute itself again with THP off: %s\n",
 		self, strerror(errno));
 	exit(1);
+}
+
+__attribute__((constructor))
+static void mmrefs_util_init(int argc, char **argv)
+{
+#ifdef MMREFS_SELFTEST
+	size_t i;
+
+	/* before the exec: a relative path is relative to the caller's cwd */
+	for (i = 0; i < ARRAY_SIZE(needed_modules); i++)
+		export_module_path(needed_modules[i].env,
+				   needed_modules[i].dflt);
+#endif
+	(void)argc;
+	without_khugepaged(argv);
+#ifdef MMREFS_SELFTEST
+	load_needed_modules();
+#endif
 }
 
 /* history holds up to max_mms entries; tests run on small guests. */

@@ -22,6 +22,14 @@
 #define BORROW_CONTROL	"/sys/kernel/debug/mmrefs_borrow/control"
 #define BORROW_MAX_HOLD	"/sys/module/mmrefs_borrow/parameters/max_hold_ms"
 
+/*
+ * Built with -DMMREFS_SELFTEST (selftests/Makefile), mmrefs_util.c loads
+ * mmrefs.ko and mmrefs_borrow.ko when a program starts, unless they are
+ * loaded, and names each module it loaded in this file of $TMPDIR (or
+ * /tmp), one a line; mmrefs_nothing_lost.sh unloads them.
+ */
+#define MMREFS_LOADED_LIST	"mmrefs_selftests.loaded"
+
 #define MMREFS_LINE_MAX		512
 #define MMREFS_EVENTS_MAX	512
 #define MMREFS_FIELD_MISSING	(-999999L)

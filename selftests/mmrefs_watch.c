@@ -272,7 +272,7 @@ static const char *watch_prepare(void)
 	if (h && atoi(h) >= 1024)
 		return NULL;
 	if (!ko)
-		return "MMREFS_KO not set (run.sh exports it)";
+		return "MMREFS_KO not set (mmrefs_util.c exports it)";
 	if (mmrefs_unload_module("mmrefs") ||
 	    mmrefs_load_module(ko, WATCH_HISTORY))
 		return "cannot reload mmrefs with " WATCH_HISTORY;
