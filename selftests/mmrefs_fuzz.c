@@ -69,7 +69,7 @@
 
 /*
  * A "# " line on stdout, flushed now: a test runs in a child that ends
- * with _exit(), which would drop whatever stdio still buffers (run.sh
+ * with _exit(), which would drop whatever stdio still buffers (the runner
  * pipes stdout, so it is fully buffered).
  */
 #define note(...) do {				\
