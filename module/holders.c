@@ -95,18 +95,24 @@ static struct mmrefs_holder *holder_pool;
 static unsigned long *holder_pool_used;		/* bit per record */
 static DEFINE_PER_CPU(unsigned int, holder_pool_hint);	/* where to look first */
 
-/* Lock-free: a few tries at the first clear bit from this CPU's hint. */
+/*
+ * Lock-free: the first clear bit from this CPU's hint on, then before it,
+ * so a full pool costs one scan, not one per try; only a bit another CPU
+ * claimed first makes us look again.
+ */
 static struct mmrefs_holder *holder_alloc(void)
 {
-	unsigned int i, try;
+	unsigned int i, hint, try;
 
 	for (try = 0; try < 4; try++) {
+		hint = min(this_cpu_read(holder_pool_hint), mmrefs_max_holders);
 		i = find_next_zero_bit(holder_pool_used, mmrefs_max_holders,
-				       this_cpu_read(holder_pool_hint));
-		if (i >= mmrefs_max_holders)
-			i = find_first_zero_bit(holder_pool_used, mmrefs_max_holders);
-		if (i >= mmrefs_max_holders)
-			break;
+				       hint);
+		if (i >= mmrefs_max_holders) {
+			i = find_first_zero_bit(holder_pool_used, hint);
+			if (i >= hint)
+				break;	/* full */
+		}
 		if (!test_and_set_bit_lock(i, holder_pool_used)) {
 			this_cpu_write(holder_pool_hint, i + 1);
 			return &holder_pool[i];
