@@ -132,14 +132,14 @@ static struct mmrefs_mm *snapshot(struct table_iter *it, struct mmrefs_mm *e,
 	struct mmrefs_mm *c = it->copy;
 	unsigned long flags;
 
-	spin_lock_irqsave(&e->lock, flags);
+	raw_spin_lock_irqsave(&e->lock, flags);
 	memcpy(c, e, sizeof(*e) + nr_events * sizeof(struct mmrefs_event));
 	it->mem = mmrefs_watched_values(e, &it->mem_users, &it->mem_count);
 	if (it->holders)
 		it->nholders = mmrefs_holders_copy(e, it->holders,
 						   HOLDERS_SHOWN,
 						   &it->total_holders);
-	spin_unlock_irqrestore(&e->lock, flags);
+	raw_spin_unlock_irqrestore(&e->lock, flags);
 	return c;
 }
 

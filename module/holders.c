@@ -58,7 +58,31 @@ MODULE_PARM_DESC(leak_kthread_ms, "A kernel thread holds an mm longer than this 
  * is always recorded.
  */
 bool mmrefs_holder_stacks;
-module_param_named(stacks, mmrefs_holder_stacks, bool, 0644);
+
+/* Stack depot is set up only once someone asks for stacks. */
+static int holder_stacks_set(const char *val, const struct kernel_param *kp)
+{
+	bool on;
+	int err;
+
+	err = kstrtobool(val, &on);
+	if (err)
+		return err;
+	if (on) {
+		err = mmrefs_stacks_init();
+		if (err)
+			return err;
+	}
+	WRITE_ONCE(mmrefs_holder_stacks, on);
+	return 0;
+}
+
+static const struct kernel_param_ops holder_stacks_ops = {
+	.set = holder_stacks_set,
+	.get = param_get_bool,
+};
+
+module_param_cb(stacks, &holder_stacks_ops, &mmrefs_holder_stacks, 0644);
 MODULE_PARM_DESC(stacks, "Save a stack-depot stack for each holder record (default off)");
 
 unsigned int mmrefs_leak_get_ms = 10000;
@@ -70,20 +94,25 @@ MODULE_PARM_DESC(leak_get_ms, "A temporary mmget() not put after this (ms)");
 static struct mmrefs_holder *holder_pool;
 static unsigned long *holder_pool_used;		/* bit per record */
 static DEFINE_PER_CPU(unsigned int, holder_pool_hint);	/* where to look first */
-static bool holder_stacks_ok;
 
-/* Lock-free: a few tries at the first clear bit from this CPU's hint. */
+/*
+ * Lock-free: the first clear bit from this CPU's hint on, then before it,
+ * so a full pool costs one scan, not one per try; only a bit another CPU
+ * claimed first makes us look again.
+ */
 static struct mmrefs_holder *holder_alloc(void)
 {
-	unsigned int i, try;
+	unsigned int i, hint, try;
 
 	for (try = 0; try < 4; try++) {
+		hint = min(this_cpu_read(holder_pool_hint), mmrefs_max_holders);
 		i = find_next_zero_bit(holder_pool_used, mmrefs_max_holders,
-				       this_cpu_read(holder_pool_hint));
-		if (i >= mmrefs_max_holders)
-			i = find_first_zero_bit(holder_pool_used, mmrefs_max_holders);
-		if (i >= mmrefs_max_holders)
-			break;
+				       hint);
+		if (i >= mmrefs_max_holders) {
+			i = find_first_zero_bit(holder_pool_used, hint);
+			if (i >= hint)
+				break;	/* full */
+		}
 		if (!test_and_set_bit_lock(i, holder_pool_used)) {
 			this_cpu_write(holder_pool_hint, i + 1);
 			return &holder_pool[i];
@@ -103,29 +132,6 @@ unsigned int mmrefs_holders_used(void)
 	return bitmap_weight(holder_pool_used, mmrefs_max_holders);
 }
 
-/*
- * The current stack from @site (the hooked function's caller) on, in
- * stack depot; 0 if it cannot be had.  Probe context, not NMI.
- */
-u32 mmrefs_stack_from(unsigned long site)
-{
-	unsigned long entries[32];
-	depot_stack_handle_t handle;
-	unsigned int nr, i;
-
-	if (!holder_stacks_ok || in_nmi() || !READ_ONCE(mmrefs_holder_stacks))
-		return 0;
-	nr = stack_trace_save(entries, ARRAY_SIZE(entries), 0);
-	for (i = 0; i < nr && entries[i] != site; i++)
-		;
-	if (i == nr)
-		i = 0;
-	handle = stack_depot_save(entries + i, nr - i, GFP_NOWAIT);
-	if (!handle)
-		mmrefs_count_stat(MMREFS_STAT_STACK_LOST);
-	return handle;
-}
-
 static struct mmrefs_holder *holder_find(struct mmrefs_mm *e, u8 kind, pid_t pid)
 {
 	struct mmrefs_holder *h;
@@ -138,7 +144,7 @@ static struct mmrefs_holder *holder_find(struct mmrefs_mm *e, u8 kind, pid_t pid
 }
 
 static void holder_add(struct mmrefs_mm *e, u8 kind,
-		       const struct mmrefs_event *ev, u32 stack)
+		       const struct mmrefs_event *ev)
 {
 	struct mmrefs_holder *h = holder_alloc();
 
@@ -147,7 +153,7 @@ static void holder_add(struct mmrefs_mm *e, u8 kind,
 	h->kind = kind;
 	h->since = ev->ts;
 	h->site = ev->site;
-	h->stack = stack;
+	h->stack = 0;		/* mmrefs_holders_set_stack() */
 	h->seq = ev->seq;
 	h->pid = ev->pid;
 	h->tgid = ev->tgid;
@@ -232,8 +238,7 @@ bool mmrefs_holder_wants_stack(enum mmrefs_op op, enum mmrefs_cause cause,
  * What @ev does to @e's holders: the records it closes, then the one it
  * opens (mmrefs_holder_kind()).  Caller holds e->lock; @ev is numbered.
  */
-void mmrefs_holders_event(struct mmrefs_mm *e, const struct mmrefs_event *ev,
-			  u32 stack)
+void mmrefs_holders_event(struct mmrefs_mm *e, const struct mmrefs_event *ev)
 {
 	int kind = mmrefs_holder_kind(ev->op, ev->cause, ev->transient);
 	struct mmrefs_holder *h;
@@ -276,7 +281,7 @@ void mmrefs_holders_event(struct mmrefs_mm *e, const struct mmrefs_event *ev,
 		break;
 	}
 	if (kind >= 0)
-		holder_add(e, kind, ev, stack);
+		holder_add(e, kind, ev);
 }
 
 /* A free, or the table letting go of @e: every record back to the pool. */
@@ -288,14 +293,14 @@ void mmrefs_holders_release(struct mmrefs_mm *e)
 		holder_del(h);
 }
 
-/* A stack saved after the fact (watch mode) for the record of event @seq. */
-void mmrefs_holders_set_stack(struct mmrefs_mm *e, u32 seq, u32 stack)
+/* The stack, saved after the fact, of the record opened at @since. */
+void mmrefs_holders_set_stack(struct mmrefs_mm *e, u64 since, u32 stack)
 {
 	struct mmrefs_holder *h;
 
 	lockdep_assert_held(&e->lock);
 	list_for_each_entry(h, &e->holders, node)
-		if (h->seq == seq)
+		if (h->since == since)
 			h->stack = stack;
 }
 
@@ -341,7 +346,6 @@ int mmrefs_holders_init(void)
 		bitmap_free(holder_pool_used);
 		return -ENOMEM;
 	}
-	holder_stacks_ok = !stack_depot_init();
 	return 0;
 }
 

@@ -32,12 +32,14 @@ static int __init mmrefs_init(void)
 	err = mmrefs_table_init();
 	if (err)
 		goto out_holders_exit;
-	mmrefs_watch_init();
+	err = mmrefs_watch_init();
+	if (err)
+		goto out_table_exit;
 
 	/* Arm the probes before seeding, so no free can slip between. */
 	err = mmrefs_probes_init();
 	if (err)
-		goto out_table_exit;
+		goto out_watch_exit;
 	mmrefs_table_seed();
 
 	err = mmrefs_debugfs_init();
@@ -50,6 +52,8 @@ static int __init mmrefs_init(void)
 
 out_probes_exit:
 	mmrefs_probes_exit();
+out_watch_exit:
+	mmrefs_watch_exit();
 out_table_exit:
 	mmrefs_table_exit();
 out_holders_exit:

@@ -66,7 +66,9 @@ struct seq_file;
 	EM(MMREFS_OP_WRITE, 15, "write")				\
 	/* armed (the starting values), disarmed */			\
 	EM(MMREFS_OP_WATCH, 16, "watch")				\
-	EM_END(MMREFS_OP_UNWATCH, 17, "unwatch"))
+	EM(MMREFS_OP_UNWATCH, 17, "unwatch")				\
+	/* writes went unseen: a CPU came online without a breakpoint */ \
+	EM_END(MMREFS_OP_GAP, 18, "gap"))
 
 /* Why it happened. */
 #define MMREFS_CAUSES MMREFS_LIST(					\
@@ -92,7 +94,8 @@ struct seq_file;
 	/* kthread_use_mm()'s use reference */				\
 	EM(MMREFS_CAUSE_USE_MM, 17, "use_mm")				\
 	/* khugepaged's registration reference */			\
-	EM_END(MMREFS_CAUSE_KHUGEPAGED, 18, "khugepaged"))
+	EM(MMREFS_CAUSE_KHUGEPAGED, 18, "khugepaged")			\
+	EM_END(MMREFS_CAUSE_HOTPLUG, 19, "hotplug"))
 
 /* Which counter a watchpoint saw written (mmrefs_event.counter). */
 #define MMREFS_COUNTERS MMREFS_LIST(					\
@@ -187,7 +190,7 @@ struct mmrefs_mm {
 	u64 id;
 	u64 born;
 	struct rcu_head rcu;
-	spinlock_t lock;	/* protects the fields below */
+	raw_spinlock_t lock;	/* protects the fields below */
 	u8 state;
 	pid_t tgid;
 	char comm[TASK_COMM_LEN];
@@ -222,10 +225,10 @@ struct mmrefs_mm {
 	EM(MMREFS_STAT_WATCH_UNDECODED, 8, "watch_undecoded")		\
 	EM(MMREFS_STAT_STACK_LOST, 9, "lost_stack")			\
 	EM(MMREFS_STAT_HOLDERS_LOST, 10, "lost_holders")		\
+	/* a trapped write whose entry lock #DB could not get */	\
+	EM(MMREFS_STAT_WATCH_LOCK_LOST, 11, "lost_watch_lock")		\
 	/* mmget() on users 0 */					\
-	EM(MMREFS_STAT_MISUSE_GET_ZERO, 11, "misuse_get_zero")		\
-	/* put/drop of a freed mm */					\
-	EM(MMREFS_STAT_MISUSE_AFTER_FREE, 12, "misuse_after_free")	\
+	EM(MMREFS_STAT_MISUSE_GET_ZERO, 12, "misuse_get_zero")		\
 	/* a counter below 0 */						\
 	EM_END(MMREFS_STAT_MISUSE_NEGATIVE, 13, "misuse_negative"))
 
@@ -296,6 +299,13 @@ void mmrefs_record(const struct mm_struct *mm,
 unsigned int mmrefs_table_size(void);
 unsigned int mmrefs_table_over_max(void);
 
+/* An event, for what is attached to it later (a stack): seq 0 if unrecorded. */
+struct mmrefs_at {
+	u64 id;			/* the entry's */
+	u64 ts;			/* the event's, and its holder record's since */
+	u32 seq;
+};
+
 /* One trapped write, as watch.c decoded it (see mmrefs_watch_record()). */
 struct mmrefs_write {
 	enum mmrefs_counter ctr;
@@ -307,8 +317,7 @@ struct mmrefs_write {
 	enum mmrefs_op op;
 	enum mmrefs_cause cause;
 	unsigned long site;
-	u64 id;			/* out: the entry's id and the event's seq */
-	u32 seq;		/* (0 if not recorded) */
+	struct mmrefs_at at;	/* out: which event it became */
 };
 
 /* table.c: watch mode's side of an entry; see watch.c. */
@@ -317,8 +326,10 @@ int mmrefs_watch_attach(struct mm_struct *mm, unsigned int slot);
 void mmrefs_watch_detach(struct mm_struct *mm, unsigned long site);
 bool mmrefs_watched_values(const struct mmrefs_mm *e, int *users, int *count);
 int mmrefs_watch_record(const struct mm_struct *mm, struct mmrefs_write *wr);
-void mmrefs_watch_set_stack(const struct mm_struct *mm, u64 id, u32 seq,
-			    u32 stack, bool event);
+void mmrefs_watch_gap(const struct mm_struct *mm, unsigned int cpu);
+int mmrefs_stacks_init(void);
+void mmrefs_stack_defer(const struct mm_struct *mm, const struct mmrefs_at *at,
+			bool event, unsigned long from);
 unsigned int mmrefs_retired_count(void);
 
 /* Filter and enable: read locklessly by the hot path. */
@@ -336,7 +347,7 @@ unsigned int mmrefs_lazy_refs(const void *mm, const void * const *lazy,
 unsigned int mmrefs_collect_lazy(const void **lazy, unsigned int max);
 
 /* watch.c: hardware data watchpoints on chosen mms' counters */
-void mmrefs_watch_init(void);
+int mmrefs_watch_init(void);
 void mmrefs_watch_exit(void);
 int mmrefs_watch_arm(pid_t pid);
 int mmrefs_watch_disarm(pid_t pid);
@@ -358,11 +369,9 @@ int mmrefs_holder_kind(enum mmrefs_op op, enum mmrefs_cause cause,
 		       bool transient);
 bool mmrefs_holder_wants_stack(enum mmrefs_op op, enum mmrefs_cause cause,
 			       bool transient);
-u32 mmrefs_stack_from(unsigned long site);
-void mmrefs_holders_event(struct mmrefs_mm *e, const struct mmrefs_event *ev,
-			  u32 stack);
+void mmrefs_holders_event(struct mmrefs_mm *e, const struct mmrefs_event *ev);
 void mmrefs_holders_release(struct mmrefs_mm *e);
-void mmrefs_holders_set_stack(struct mmrefs_mm *e, u32 seq, u32 stack);
+void mmrefs_holders_set_stack(struct mmrefs_mm *e, u64 since, u32 stack);
 unsigned int mmrefs_holders_copy(struct mmrefs_mm *e, struct mmrefs_holder *buf,
 				 unsigned int max, unsigned int *total);
 unsigned int mmrefs_holders_used(void);

@@ -109,10 +109,14 @@ static void probe_put(struct pt_regs *regs, enum mmrefs_cause cause)
 	struct mm_struct *mm = probe_arg_mm(regs);
 	unsigned long site = probe_caller(regs);
 
-	/* exit_mm() clears ->mm before its mmput(); exec_mmap() installs
-	 * the new mm before it puts the old one.
+	/*
+	 * exit_mm() clears ->mm before its mmput() and keeps the mm as its
+	 * lazy active_mm; a put after it (exit_files() closing a file that
+	 * holds another mm) is a holder's.  exec_mmap() installs the new mm
+	 * before it puts the old one.
 	 */
-	if ((current->flags & PF_EXITING) && !current->mm)
+	if ((current->flags & PF_EXITING) && !current->mm &&
+	    current->active_mm == mm)
 		cause = MMREFS_CAUSE_EXIT;
 	else if (current->in_execve && current->mm != mm)
 		cause = MMREFS_CAUSE_EXEC;
@@ -398,35 +402,58 @@ static struct mmrefs_hook probe_hooks[NR_HOOKS] = {
 	},
 };
 
-/* Enough return instances for every CPU to sleep in mm_alloc() a while. */
-#define MMREFS_MAXACTIVE	64
+/*
+ * Return instances: the kernel's default (twice the possible CPUs), but
+ * at least enough for tasks to sleep in mm_alloc() and mm_access() a
+ * while on a small box.
+ */
+#define MMREFS_MAXACTIVE	max_t(int, 64, 2 * num_possible_cpus())
+
+/*
+ * The offset of @addr in its function: the handlers read the return
+ * address at the stack pointer and the arguments from registers, which
+ * holds only at the function's entry (its first instruction, or the
+ * ftrace call after an ENDBR), whatever mechanism kprobes chose.
+ */
+static unsigned long probe_offset(unsigned long addr)
+{
+	char buf[KSYM_SYMBOL_LEN];
+	unsigned long off, size;
+	char *plus;
+
+	sprint_symbol(buf, addr);
+	plus = strrchr(buf, '+');
+	if (!plus || sscanf(plus, "+%lx/%lx", &off, &size) != 2)
+		return ULONG_MAX;
+	return off;
+}
+
+#define PROBE_ENTRY_MAX	4	/* ENDBR64's length */
 
 static int hook_register(struct mmrefs_hook *h, const char *sym)
 {
 	struct kretprobe *krp = &h->krp;
+	int err;
 
 	memset(krp, 0, sizeof(*krp));
 	krp->kp.symbol_name = sym;
 	if (!h->ret) {
 		krp->kp.pre_handler = h->pre;
-		return register_kprobe(&krp->kp);
+		err = register_kprobe(&krp->kp);
+		if (!err && probe_offset((unsigned long)krp->kp.addr) >
+			    PROBE_ENTRY_MAX) {
+			pr_warn("%s probed at %pS, not at its entry\n", sym,
+				krp->kp.addr);
+			unregister_kprobe(&krp->kp);
+			err = -EINVAL;
+		}
+		return err;
 	}
 	krp->handler = h->ret;
 	krp->entry_handler = h->entry;
 	krp->data_size = h->data_size;
 	krp->maxactive = MMREFS_MAXACTIVE;
 	return register_kretprobe(krp);
-}
-
-static void hook_unregister(struct mmrefs_hook *h)
-{
-	if (!h->sym)
-		return;
-	if (h->ret)
-		unregister_kretprobe(&h->krp);
-	else
-		unregister_kprobe(&h->krp.kp);
-	h->sym = NULL;
 }
 
 static unsigned long hook_missed(const struct mmrefs_hook *h)
@@ -496,12 +523,27 @@ out_unregister:
 	return err;
 }
 
+/* Unregister in two batches: one RCU grace period each, not one a hook. */
 void mmrefs_probes_exit(void)
 {
+	struct kretprobe *krps[NR_HOOKS];
+	struct kprobe *kps[NR_HOOKS];
+	unsigned int nkp = 0, nkrp = 0;
 	struct mmrefs_hook *h;
 
-	for (h = probe_hooks; h < probe_hooks + NR_HOOKS; h++)
-		hook_unregister(h);
+	for (h = probe_hooks; h < probe_hooks + NR_HOOKS; h++) {
+		if (!h->sym)
+			continue;
+		if (h->ret)
+			krps[nkrp++] = &h->krp;
+		else
+			kps[nkp++] = &h->krp.kp;
+		h->sym = NULL;
+	}
+	if (nkp)
+		unregister_kprobes(kps, nkp);
+	if (nkrp)
+		unregister_kretprobes(krps, nkrp);
 }
 
 void mmrefs_probes_show(struct seq_file *m)

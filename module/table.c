@@ -23,16 +23,20 @@
 
 #include <linux/atomic.h>
 #include <linux/hash.h>
+#include <linux/irq_work.h>
 #include <linux/kernel.h>
 #include <linux/ktime.h>
 #include <linux/mm_types.h>
 #include <linux/moduleparam.h>
 #include <linux/mutex.h>
+#include <linux/ratelimit.h>
 #include <linux/rculist.h>
 #include <linux/sched/coredump.h>
 #include <linux/sched/signal.h>
 #include <linux/sched/task.h>
 #include <linux/slab.h>
+#include <linux/stackdepot.h>
+#include <linux/stacktrace.h>
 #include <linux/string.h>
 #include <linux/vmalloc.h>
 
@@ -65,7 +69,9 @@ static struct mmrefs_filter __rcu *table_filter;	/* NULL: record all */
 static DEFINE_MUTEX(table_filter_mutex);
 
 #define MMREFS_LOCKS	256
-static spinlock_t bucket_locks[MMREFS_LOCKS];
+/* trylocks of an entry lock in #DB before the write is given up as lost */
+#define MMREFS_DB_TRIES	BIT(20)
+static raw_spinlock_t bucket_locks[MMREFS_LOCKS];
 static struct hlist_head *buckets;
 static unsigned int bucket_bits;
 static struct kmem_cache *entry_cache;
@@ -88,7 +94,7 @@ static struct hlist_head *bucket_of(const void *mm)
 	return &buckets[hash_ptr(mm, bucket_bits)];
 }
 
-static spinlock_t *lock_of(const void *mm)
+static raw_spinlock_t *lock_of(const void *mm)
 {
 	return &bucket_locks[hash_ptr(mm, bucket_bits) % MMREFS_LOCKS];
 }
@@ -109,8 +115,96 @@ static void entry_free_rcu(struct rcu_head *head)
 	kmem_cache_free(entry_cache, container_of(head, struct mmrefs_mm, rcu));
 }
 
-/* @force: over max_mms too (a watched mm must have its entry) */
-static struct mmrefs_mm *entry_alloc(gfp_t gfp, bool force)
+/*
+ * Entries for probe context come from a per-CPU reserve, because on
+ * PREEMPT_RT even a GFP_NOWAIT allocation may sleep.  A handler takes one under its CPU's raw lock and, when the reserve runs
+ * low, kicks reserve_work (through irq_work, safe anywhere), which refills
+ * every CPU's reserve with GFP_KERNEL.  Elsewhere than on PREEMPT_RT an
+ * empty reserve falls back to GFP_NOWAIT; an entry that cannot be had is
+ * a counted loss (lost_alloc), never a silent one.
+ */
+#define RESERVE_MAX	32
+
+struct entry_reserve {
+	raw_spinlock_t lock;
+	unsigned int nr;
+	struct mmrefs_mm *e[RESERVE_MAX];
+};
+
+static DEFINE_PER_CPU(struct entry_reserve, entry_reserves);
+static struct irq_work reserve_irq;
+static struct work_struct reserve_work;
+
+/* Probe context (preemption off). */
+static struct mmrefs_mm *reserve_take(void)
+{
+	struct entry_reserve *r = this_cpu_ptr(&entry_reserves);
+	struct mmrefs_mm *e = NULL;
+	unsigned long flags;
+	bool low;
+
+	raw_spin_lock_irqsave(&r->lock, flags);
+	if (r->nr)
+		e = r->e[--r->nr];
+	low = r->nr < RESERVE_MAX / 2;
+	raw_spin_unlock_irqrestore(&r->lock, flags);
+	if (low)
+		irq_work_queue(&reserve_irq);
+	/* outside PREEMPT_RT a probe may allocate, without sleeping */
+	if (!e && !IS_ENABLED(CONFIG_PREEMPT_RT))
+		e = kmem_cache_alloc(entry_cache, GFP_NOWAIT | __GFP_NOWARN);
+	return e;
+}
+
+static void reserve_refill(struct work_struct *work)
+{
+	struct entry_reserve *r;
+	struct mmrefs_mm *e;
+	unsigned long flags;
+	bool full;
+	int cpu;
+
+	for_each_possible_cpu(cpu) {
+		r = per_cpu_ptr(&entry_reserves, cpu);
+		for (full = false; !full; ) {
+			e = kmem_cache_alloc(entry_cache, GFP_KERNEL | __GFP_NOWARN);
+			if (!e)
+				return;	/* the next take kicks us again */
+			raw_spin_lock_irqsave(&r->lock, flags);
+			full = r->nr == RESERVE_MAX;
+			if (!full)
+				r->e[r->nr++] = e;
+			raw_spin_unlock_irqrestore(&r->lock, flags);
+			if (full)
+				kmem_cache_free(entry_cache, e);
+		}
+	}
+}
+
+static void reserve_kick(struct irq_work *work)
+{
+	schedule_work(&reserve_work);
+}
+
+static void reserve_drain(void)
+{
+	struct entry_reserve *r;
+	int cpu;
+
+	for_each_possible_cpu(cpu) {
+		r = per_cpu_ptr(&entry_reserves, cpu);
+		while (r->nr)
+			kmem_cache_free(entry_cache, r->e[--r->nr]);
+	}
+}
+
+/*
+ * A new entry, counted against max_mms (@force: past it too, a watched mm
+ * must have its entry).  @mem is memory the caller allocated, or NULL to
+ * take it from this CPU's reserve (probe context).  On failure @mem is
+ * still the caller's.
+ */
+static struct mmrefs_mm *entry_alloc(struct mmrefs_mm *mem, bool force)
 {
 	struct mmrefs_mm *e;
 	bool over = atomic_inc_return(&nr_mms) > mmrefs_max_mms;
@@ -120,7 +214,7 @@ static struct mmrefs_mm *entry_alloc(gfp_t gfp, bool force)
 		mmrefs_count_stat(MMREFS_STAT_TABLE_FULL);
 		return NULL;
 	}
-	e = kmem_cache_alloc(entry_cache, gfp | __GFP_NOWARN);
+	e = mem ?: reserve_take();
 	if (!e) {
 		atomic_dec(&nr_mms);
 		mmrefs_count_stat(MMREFS_STAT_ALLOC);
@@ -131,7 +225,7 @@ static struct mmrefs_mm *entry_alloc(gfp_t gfp, bool force)
 	e->over_max = over;
 	if (over)
 		atomic_inc(&nr_over_max);
-	spin_lock_init(&e->lock);
+	raw_spin_lock_init(&e->lock);
 	INIT_LIST_HEAD(&e->holders);
 	e->id = atomic64_inc_return(&next_id);
 	e->born = ktime_get_ns();
@@ -184,27 +278,27 @@ static void entry_retire(struct mmrefs_mm *e)
  */
 static bool entry_insert(struct mmrefs_mm *e, const void *mm, bool replace)
 {
-	spinlock_t *lock = lock_of(mm);
+	raw_spinlock_t *lock = lock_of(mm);
 	struct mmrefs_mm *old;
 	unsigned long flags;
 
 	e->mm = mm;
-	spin_lock_irqsave(lock, flags);
+	raw_spin_lock_irqsave(lock, flags);
 	old = table_lookup(mm);
 	if (old && !replace) {
-		spin_unlock_irqrestore(lock, flags);
+		raw_spin_unlock_irqrestore(lock, flags);
 		return false;
 	}
 	if (old)
 		hlist_del_init_rcu(&old->node);
 	hlist_add_head_rcu(&e->node, bucket_of(mm));
-	spin_unlock_irqrestore(lock, flags);
+	raw_spin_unlock_irqrestore(lock, flags);
 
 	if (old) {
-		spin_lock_irqsave(&old->lock, flags);
+		raw_spin_lock_irqsave(&old->lock, flags);
 		old->state = MMREFS_STALE;
 		mmrefs_holders_release(old);
-		spin_unlock_irqrestore(&old->lock, flags);
+		raw_spin_unlock_irqrestore(&old->lock, flags);
 		mmrefs_count_stat(MMREFS_STAT_STALE);
 		entry_retire(old);
 	}
@@ -213,15 +307,15 @@ static bool entry_insert(struct mmrefs_mm *e, const void *mm, bool replace)
 
 static void entry_unhash(struct mmrefs_mm *e)
 {
-	spinlock_t *lock = lock_of(e->mm);
+	raw_spinlock_t *lock = lock_of(e->mm);
 	unsigned long flags;
 	bool was_hashed;
 
-	spin_lock_irqsave(lock, flags);
+	raw_spin_lock_irqsave(lock, flags);
 	was_hashed = !hlist_unhashed(&e->node);
 	if (was_hashed)
 		hlist_del_init_rcu(&e->node);
-	spin_unlock_irqrestore(lock, flags);
+	raw_spin_unlock_irqrestore(lock, flags);
 	if (was_hashed)
 		entry_retire(e);
 }
@@ -284,42 +378,83 @@ static void event_fill(struct mmrefs_event *ev, enum mmrefs_op op,
 }
 
 /*
- * The misuses mmrefs can see: an mmget() of an address space already torn
- * down (users 0: it had to be mmget_not_zero()), and a counter below 0.
- * Caller holds e->lock.
+ * Misuse is judged only from values that prove it: a watched write's,
+ * whose old value is its counter's exact chain (mmrefs_watch_record()).
+ * A probe's values are samples read around the write (an exiting task's
+ * mmput() may land between a get_task_mm() and its return probe), so
+ * they never raise an alarm.  The report is made outside every lock and
+ * outside #DB: the handler fills this CPU's slot (stack included) and an
+ * irq_work prints it, message and stack as one rate-limited unit.
  */
-static void entry_misuse(struct mmrefs_mm *e, const struct mmrefs_event *ev)
+struct misuse_report {
+	u64 id;
+	struct mmrefs_event ev;
+	enum mmrefs_stat kind;
+	unsigned int nr;
+	unsigned long entries[16];
+	struct irq_work work;
+	atomic_t busy;
+};
+
+static DEFINE_PER_CPU(struct misuse_report, misuse_reports);
+static DEFINE_RATELIMIT_STATE(misuse_ratelimit, 5 * HZ, 10);
+
+static void misuse_print(struct irq_work *work)
 {
-	if ((ev->op == MMREFS_OP_GET || ev->op == MMREFS_OP_MMGET) &&
-	    ev->users_old == 0 && ev->users_new > 0) {
-		mmrefs_count_stat(MMREFS_STAT_MISUSE_GET_ZERO);
-		pr_warn_ratelimited("mm id=%llu: mmget() at %pS by %s[%d] with mm_users 0 (torn down at %llu ns): use mmget_not_zero()\n",
-				    e->id, (void *)ev->site, ev->comm, ev->pid,
-				    e->torndown_at);
-		if (!in_nmi())
-			dump_stack();
+	struct misuse_report *r = container_of(work, struct misuse_report,
+					       work);
+	const struct mmrefs_event *ev = &r->ev;
+
+	if (__ratelimit(&misuse_ratelimit)) {
+		if (r->kind == MMREFS_STAT_MISUSE_GET_ZERO)
+			pr_warn("mm id=%llu: mmget() at %pS by %s[%d] with mm_users 0: use mmget_not_zero()\n",
+				r->id, (void *)ev->site, ev->comm, ev->pid);
+		else
+			pr_warn("mm id=%llu: %s at %pS by %s[%d] takes a counter below 0 (users %d->%d count %d->%d)\n",
+				r->id, mmrefs_op_name(ev->op),
+				(void *)ev->site, ev->comm, ev->pid,
+				ev->users_old, ev->users_new,
+				ev->count_old, ev->count_new);
+		stack_trace_print(r->entries, r->nr, 0);
 	}
-	if (ev->users_new < 0 || ev->count_new < 0) {
-		mmrefs_count_stat(MMREFS_STAT_MISUSE_NEGATIVE);
-		pr_warn_ratelimited("mm id=%llu: %s at %pS by %s[%d] takes a counter below 0 (users %d->%d count %d->%d)\n",
-				    e->id, mmrefs_op_name(ev->op),
-				    (void *)ev->site, ev->comm, ev->pid,
-				    ev->users_old, ev->users_new,
-				    ev->count_old, ev->count_new);
-		if (!in_nmi())
-			dump_stack();
-	}
+	atomic_set_release(&r->busy, 0);
+}
+
+/* The misuse @ev proves, if any; caller holds e->lock.  NMI-safe. */
+static enum mmrefs_stat watch_misuse(const struct mmrefs_event *ev)
+{
+	if (ev->op == MMREFS_OP_MMGET && ev->users_old == 0)
+		return MMREFS_STAT_MISUSE_GET_ZERO;
+	if (ev->users_new < 0 || ev->count_new < 0)
+		return MMREFS_STAT_MISUSE_NEGATIVE;
+	return MMREFS_NR_STATS;
+}
+
+/* Count @kind and queue its report; no lock held, any context. */
+static void misuse_report(u64 id, const struct mmrefs_event *ev,
+			  enum mmrefs_stat kind)
+{
+	struct misuse_report *r = this_cpu_ptr(&misuse_reports);
+
+	mmrefs_count_stat(kind);
+	/* one report in flight per CPU: a second is counted, not printed */
+	if (atomic_cmpxchg_acquire(&r->busy, 0, 1))
+		return;
+	r->id = id;
+	r->ev = *ev;
+	r->kind = kind;
+	r->nr = stack_trace_save(r->entries, ARRAY_SIZE(r->entries), 0);
+	irq_work_queue(&r->work);
 }
 
 /*
  * Apply @ev to @e and, with @record, number it and keep it in the ring;
- * then its effect on the holders (@stack: the taker's, if known).
+ * then its effect on the holders.
  */
 static void entry_apply(struct mmrefs_mm *e, struct mmrefs_event *ev,
-			bool record, u32 stack)
+			bool record)
 {
 	lockdep_assert_held(&e->lock);
-	entry_misuse(e, ev);
 	e->users = ev->users_new;
 	e->count = ev->count_new;
 	e->ops[ev->op]++;
@@ -335,7 +470,7 @@ static void entry_apply(struct mmrefs_mm *e, struct mmrefs_event *ev,
 		if (mmrefs_history)
 			e->ring[(ev->seq - 1) % mmrefs_history] = *ev;
 	}
-	mmrefs_holders_event(e, ev, stack);
+	mmrefs_holders_event(e, ev);
 }
 
 static void entry_emit(struct mmrefs_mm *e, struct mmrefs_event *ev,
@@ -352,8 +487,8 @@ static void entry_event(struct mmrefs_mm *e, const struct mmrefs_change *chg)
 	enum mmrefs_op op = chg->op;
 	bool record = READ_ONCE(mmrefs_enabled);
 	struct mmrefs_event ev;
+	struct mmrefs_at at;
 	unsigned long flags;
-	u32 stack = 0;
 	int lazy = 0;
 
 	/*
@@ -372,11 +507,8 @@ static void entry_event(struct mmrefs_mm *e, const struct mmrefs_change *chg)
 	ev.count_old = chg->count_old;
 	ev.count_new = chg->count_new;
 	ev.transient = chg->transient;
-	/* stack depot may allocate: before the entry lock */
-	if (mmrefs_holder_wants_stack(op, chg->cause, chg->transient))
-		stack = mmrefs_stack_from(chg->site);
 
-	spin_lock_irqsave(&e->lock, flags);
+	raw_spin_lock_irqsave(&e->lock, flags);
 	/*
 	 * A watched mm's counters move only with its trapped writes
 	 * (mmrefs_watch_record()): a probe's get, put or grab is that same
@@ -386,7 +518,7 @@ static void entry_event(struct mmrefs_mm *e, const struct mmrefs_change *chg)
 	if (e->watch) {
 		if (op == MMREFS_OP_GET || op == MMREFS_OP_PUT ||
 		    op == MMREFS_OP_GRAB) {
-			spin_unlock_irqrestore(&e->lock, flags);
+			raw_spin_unlock_irqrestore(&e->lock, flags);
 			return;
 		}
 		ev.users_old = e->users;
@@ -398,9 +530,15 @@ static void entry_event(struct mmrefs_mm *e, const struct mmrefs_change *chg)
 		record = record && table_filter_match(e);
 	}
 	e->lazy = lazy;
-	entry_apply(e, &ev, record, stack);
-	spin_unlock_irqrestore(&e->lock, flags);
+	entry_apply(e, &ev, record);
+	raw_spin_unlock_irqrestore(&e->lock, flags);
 
+	if (mmrefs_holder_wants_stack(op, chg->cause, chg->transient)) {
+		at.id = e->id;
+		at.ts = ev.ts;
+		at.seq = ev.seq;
+		mmrefs_stack_defer(e->mm, &at, false, chg->site);
+	}
 	if (!record)
 		mmrefs_count_stat(MMREFS_STAT_FILTERED);
 	entry_emit(e, &ev, record);
@@ -410,7 +548,7 @@ static void entry_event(struct mmrefs_mm *e, const struct mmrefs_change *chg)
 void mmrefs_new(const struct mm_struct *mm, struct task_struct *owner,
 		enum mmrefs_cause cause, unsigned long site)
 {
-	struct mmrefs_mm *e = entry_alloc(GFP_NOWAIT, false);
+	struct mmrefs_mm *e = entry_alloc(NULL, false);
 
 	if (!e)
 		return;
@@ -427,36 +565,6 @@ void mmrefs_new(const struct mm_struct *mm, struct task_struct *owner,
 }
 
 /*
- * A put or a free of an mm that is not in the table: if the retired ring
- * says mmrefs saw it freed (and no new mm took the address since, or it
- * would be in the table), the caller is using a freed mm_struct.
- * Caller holds rcu_read_lock().
- */
-static void after_free(const struct mm_struct *mm, enum mmrefs_op op,
-		       unsigned long site)
-{
-	struct mmrefs_mm *r;
-	unsigned int i;
-
-	/* an mm allocated while the table was full is simply untracked */
-	if (mmrefs_stat_sum(MMREFS_STAT_TABLE_FULL) ||
-	    mmrefs_stat_sum(MMREFS_STAT_ALLOC))
-		return;
-	for (i = 0; i < mmrefs_retired_max; i++) {
-		r = READ_ONCE(retired[i]);
-		if (r && r->mm == mm && READ_ONCE(r->state) == MMREFS_FREED)
-			break;
-	}
-	if (i == mmrefs_retired_max)
-		return;
-	mmrefs_count_stat(MMREFS_STAT_MISUSE_AFTER_FREE);
-	pr_warn_ratelimited("mm id=%llu: %s at %pS by %s[%d] after its free\n",
-			    r->id, mmrefs_op_name(op), (void *)site,
-			    current->comm, current->pid);
-	dump_stack();
-}
-
-/*
  * A transition of a tracked mm.  The free retires the entry: from here on
  * the pointer is only a dead key and the history stays in the retired ring.
  */
@@ -468,14 +576,6 @@ void mmrefs_record(const struct mm_struct *mm,
 	rcu_read_lock();
 	e = table_lookup(mm);
 	if (!e) {
-		/*
-		 * A holder's put (not an exit's or an exec's, whose mm may
-		 * just have been created unseen, e.g. while loading).
-		 */
-		if (chg->op == MMREFS_OP_PUT &&
-		    (chg->cause == MMREFS_CAUSE_PUT ||
-		     chg->cause == MMREFS_CAUSE_ASYNC))
-			after_free(mm, chg->op, chg->site);
 		rcu_read_unlock();
 		mmrefs_count_stat(MMREFS_STAT_UNTRACKED);
 		return;
@@ -494,7 +594,7 @@ void mmrefs_record(const struct mm_struct *mm,
 static struct mmrefs_mm *entry_get(struct mm_struct *mm,
 				   struct task_struct *owner)
 {
-	struct mmrefs_mm *e, *n;
+	struct mmrefs_mm *e, *n, *mem;
 
 	for (;;) {
 		rcu_read_lock();
@@ -502,9 +602,15 @@ static struct mmrefs_mm *entry_get(struct mm_struct *mm,
 		rcu_read_unlock();
 		if (e)
 			return e;
-		n = entry_alloc(GFP_KERNEL, true);
-		if (!n)
+		mem = kmem_cache_alloc(entry_cache, GFP_KERNEL | __GFP_NOWARN);
+		n = mem ? entry_alloc(mem, true) : NULL;
+		if (!n) {
+			if (mem)
+				kmem_cache_free(entry_cache, mem);
+			else
+				mmrefs_count_stat(MMREFS_STAT_ALLOC);
 			return NULL;
+		}
 		n->tgid = owner->tgid;
 		get_task_comm(n->comm, owner);
 		if (entry_insert(n, mm, false))
@@ -543,9 +649,9 @@ int mmrefs_watch_attach(struct mm_struct *mm, unsigned int slot)
 		return -ENOENT;
 	}
 	event_fill(&ev, MMREFS_OP_WATCH, MMREFS_CAUSE_OBSERVER, 0);
-	spin_lock_irqsave(&e->lock, flags);
+	raw_spin_lock_irqsave(&e->lock, flags);
 	if (e->watch) {
-		spin_unlock_irqrestore(&e->lock, flags);
+		raw_spin_unlock_irqrestore(&e->lock, flags);
 		rcu_read_unlock();
 		return -EEXIST;
 	}
@@ -556,8 +662,8 @@ int mmrefs_watch_attach(struct mm_struct *mm, unsigned int slot)
 	ev.observer = 1;
 	e->watch = slot + 1;
 	e->observer = 1;
-	entry_apply(e, &ev, record, 0);
-	spin_unlock_irqrestore(&e->lock, flags);
+	entry_apply(e, &ev, record);
+	raw_spin_unlock_irqrestore(&e->lock, flags);
 	entry_emit(e, &ev, record);
 	rcu_read_unlock();
 	return 0;
@@ -584,7 +690,7 @@ void mmrefs_watch_detach(struct mm_struct *mm, unsigned long site)
 		return;
 	}
 	event_fill(&ev, MMREFS_OP_UNWATCH, MMREFS_CAUSE_OBSERVER, site);
-	spin_lock_irqsave(&e->lock, flags);
+	raw_spin_lock_irqsave(&e->lock, flags);
 	count = atomic_read(&mm->mm_count);
 	ev.users_old = e->users;
 	ev.users_new = atomic_read(&mm->mm_users);
@@ -593,8 +699,8 @@ void mmrefs_watch_detach(struct mm_struct *mm, unsigned long site)
 	ev.observer = e->observer;
 	e->watch = 0;
 	e->observer = 0;
-	entry_apply(e, &ev, record, 0);
-	spin_unlock_irqrestore(&e->lock, flags);
+	entry_apply(e, &ev, record);
+	raw_spin_unlock_irqrestore(&e->lock, flags);
 	entry_emit(e, &ev, record);
 	rcu_read_unlock();
 }
@@ -635,6 +741,8 @@ int mmrefs_watch_record(const struct mm_struct *mm, struct mmrefs_write *wr)
 	struct mmrefs_event ev;
 	struct mmrefs_mm *e;
 	unsigned long flags;
+	enum mmrefs_stat misuse;
+	unsigned int tries;
 	int chain;
 
 	rcu_read_lock();
@@ -645,11 +753,23 @@ int mmrefs_watch_record(const struct mm_struct *mm, struct mmrefs_write *wr)
 		return -ENOENT;
 	}
 	event_fill(&ev, wr->op, wr->cause, wr->site);
-	while (!spin_trylock_irqsave(&e->lock, flags))
+	/*
+	 * #DB interrupts anything but a holder of e->lock on this CPU (no
+	 * counter is written under it), and holders elsewhere keep it for
+	 * a few hundred instructions with interrupts off.  Still, never
+	 * spin without bound in NMI context: give up, and count it.
+	 */
+	for (tries = 0; !raw_spin_trylock_irqsave(&e->lock, flags); tries++) {
+		if (tries == MMREFS_DB_TRIES) {
+			rcu_read_unlock();
+			mmrefs_count_stat(MMREFS_STAT_WATCH_LOCK_LOST);
+			return -EBUSY;
+		}
 		cpu_relax();
+	}
 	if (!e->watch) {
 		/* armed but not attached yet, or already detached */
-		spin_unlock_irqrestore(&e->lock, flags);
+		raw_spin_unlock_irqrestore(&e->lock, flags);
 		rcu_read_unlock();
 		return -ENOENT;
 	}
@@ -681,10 +801,14 @@ int mmrefs_watch_record(const struct mm_struct *mm, struct mmrefs_write *wr)
 		ev.count_old = wr->old;
 		ev.count_new = wr->new;
 	}
-	entry_apply(e, &ev, record, 0);
-	wr->id = e->id;
-	wr->seq = record ? ev.seq : 0;
-	spin_unlock_irqrestore(&e->lock, flags);
+	entry_apply(e, &ev, record);
+	misuse = watch_misuse(&ev);
+	wr->at.id = e->id;
+	wr->at.ts = ev.ts;
+	wr->at.seq = ev.seq;
+	raw_spin_unlock_irqrestore(&e->lock, flags);
+	if (misuse != MMREFS_NR_STATS)
+		misuse_report(e->id, &ev, misuse);
 	if (record)
 		mmrefs_count_stat(MMREFS_STAT_WATCH_EVENTS);
 	entry_emit(e, &ev, record);
@@ -693,78 +817,252 @@ int mmrefs_watch_record(const struct mm_struct *mm, struct mmrefs_write *wr)
 }
 
 /*
- * Attach a stack saved after the fact (see watch.c) to the holder record
- * of event @seq and, with @event, to the event.
+ * Writes of the watched @mm may have gone unseen on @cpu (it came online
+ * and no breakpoint could be opened there): an event says so, and the
+ * chain goes on from the values it had.  Process context.
  */
-void mmrefs_watch_set_stack(const struct mm_struct *mm, u64 id, u32 seq,
-			    u32 stack, bool event)
+void mmrefs_watch_gap(const struct mm_struct *mm, unsigned int cpu)
+{
+	bool record = READ_ONCE(mmrefs_enabled);
+	struct mmrefs_event ev;
+	struct mmrefs_mm *e;
+	unsigned long flags;
+
+	mmrefs_count_stat(MMREFS_STAT_WATCH_GAPS);
+	rcu_read_lock();
+	e = table_lookup(mm);
+	if (!e) {
+		rcu_read_unlock();
+		return;
+	}
+	event_fill(&ev, MMREFS_OP_GAP, MMREFS_CAUSE_HOTPLUG, 0);
+	ev.cpu = cpu;
+	raw_spin_lock_irqsave(&e->lock, flags);
+	ev.users_old = e->users;
+	ev.users_new = e->users;
+	ev.count_old = e->count;
+	ev.count_new = e->count;
+	ev.observer = e->observer;
+	entry_apply(e, &ev, record);
+	raw_spin_unlock_irqrestore(&e->lock, flags);
+	entry_emit(e, &ev, record);
+	rcu_read_unlock();
+}
+
+/*
+ * Stacks are captured where they happen, in a probe or in #DB, without
+ * allocating, and saved to stack depot from irq_work (a thread on
+ * PREEMPT_RT), which attaches the handle to the holder record the event
+ * opened and, for a watched event with stack=1, to the event.  One queue
+ * per CPU for each context, each with a single producer: probe handlers
+ * never nest on a CPU, and #DB can interrupt a probe but not itself.
+ */
+#define STACK_DEPTH	24
+#define STACK_QUEUE	8
+
+struct stack_req {
+	const void *mm;			/* key only */
+	struct mmrefs_at at;
+	bool event;			/* for the event too */
+	unsigned int nr;
+	unsigned long entries[STACK_DEPTH];
+};
+
+struct stack_queue {
+	unsigned int head, tail;	/* head: producer, tail: irq_work */
+	struct stack_req s[STACK_QUEUE];
+	struct irq_work work;
+};
+
+static DEFINE_PER_CPU(struct stack_queue [2], stack_queues);
+static DEFINE_MUTEX(stacks_mutex);
+static bool stacks_ready;
+
+/* Before any stack is asked for: process context, may sleep. */
+int mmrefs_stacks_init(void)
+{
+	int err = 0;
+
+	mutex_lock(&stacks_mutex);
+	if (!stacks_ready)
+		err = stack_depot_init();
+	/* pairs with mmrefs_stack_defer()'s read */
+	smp_store_release(&stacks_ready, !err);
+	mutex_unlock(&stacks_mutex);
+	return err ? -ENOMEM : 0;
+}
+
+/* Attach @handle to what @at names, if it is still there. */
+static void stack_attach(const void *mm, const struct mmrefs_at *at,
+			 u32 handle, bool event)
 {
 	struct mmrefs_event *ev;
 	struct mmrefs_mm *e;
 	unsigned long flags;
 
-	if (!seq)
-		return;
 	rcu_read_lock();
 	e = table_lookup(mm);
-	if (e && e->id == id) {
-		spin_lock_irqsave(&e->lock, flags);
-		ev = mmrefs_history ? &e->ring[(seq - 1) % mmrefs_history] :
-				      NULL;
-		if (event && ev && ev->seq == seq)
-			ev->stack = stack;
-		mmrefs_holders_set_stack(e, seq, stack);
-		spin_unlock_irqrestore(&e->lock, flags);
+	if (e && e->id == at->id) {
+		raw_spin_lock_irqsave(&e->lock, flags);
+		ev = mmrefs_history && at->seq ?
+		     &e->ring[(at->seq - 1) % mmrefs_history] : NULL;
+		if (event && ev && ev->seq == at->seq)
+			ev->stack = handle;
+		mmrefs_holders_set_stack(e, at->ts, handle);
+		raw_spin_unlock_irqrestore(&e->lock, flags);
 	}
 	rcu_read_unlock();
 }
+
+static void stack_drain(struct irq_work *work)
+{
+	struct stack_queue *q = container_of(work, struct stack_queue, work);
+	/* pairs with the producer's release: slots below head are filled */
+	unsigned int head = smp_load_acquire(&q->head);
+	depot_stack_handle_t h;
+	struct stack_req *s;
+
+	while (q->tail != head) {
+		s = &q->s[q->tail % STACK_QUEUE];
+		h = stack_depot_save(s->entries, s->nr, GFP_NOWAIT);
+		if (h)
+			stack_attach(s->mm, &s->at, h, s->event);
+		else
+			mmrefs_count_stat(MMREFS_STAT_STACK_LOST);
+		/* the slot is free again once tail passes it */
+		smp_store_release(&q->tail, q->tail + 1);
+	}
+}
+
+/*
+ * The current stack, from @from (the hooked function's caller, or the
+ * trapping instruction) on, for the event @at of @mm: captured now,
+ * saved later.  Probe or #DB context; a full queue is a counted loss.
+ */
+void mmrefs_stack_defer(const struct mm_struct *mm, const struct mmrefs_at *at,
+			bool event, unsigned long from)
+{
+	struct stack_queue *q = this_cpu_ptr(&stack_queues[in_nmi() ? 1 : 0]);
+	unsigned long entries[STACK_DEPTH + 8];
+	unsigned int nr, i;
+	struct stack_req *s;
+
+	/* pairs with mmrefs_stacks_init(): the depot is set up */
+	if (!smp_load_acquire(&stacks_ready) || !at->id)
+		return;
+	if (q->head - READ_ONCE(q->tail) >= STACK_QUEUE) {
+		mmrefs_count_stat(MMREFS_STAT_STACK_LOST);
+		return;
+	}
+	/* from the interrupted context on: skip ours, #DB's and perf's */
+	nr = stack_trace_save(entries, ARRAY_SIZE(entries), 0);
+	for (i = 0; i < nr && entries[i] != from; i++)
+		;
+	if (i == nr && in_nmi()) {
+		mmrefs_count_stat(MMREFS_STAT_STACK_LOST);
+		return;
+	}
+	if (i == nr)
+		i = 0;	/* a probe: the whole stack, as it is */
+	s = &q->s[q->head % STACK_QUEUE];
+	s->mm = mm;
+	s->at = *at;
+	s->event = event;
+	s->nr = min_t(unsigned int, nr - i, STACK_DEPTH);
+	memcpy(s->entries, entries + i, s->nr * sizeof(entries[0]));
+	/* publish the slot to stack_drain() (its acquire of head) */
+	smp_store_release(&q->head, q->head + 1);
+	irq_work_queue(&q->work);
+}
+
+/*
+ * Seed @mm, owned by @p (task_lock()ed) from @mem; false if @mem is still
+ * the caller's.
+ */
+static bool seed_one(struct mm_struct *mm, struct task_struct *p,
+		     struct mmrefs_mm *mem)
+{
+	struct mmrefs_mm *e = entry_alloc(mem, false);
+	int users, count;
+
+	if (!e)
+		return false;
+	e->tgid = p->tgid;
+	strscpy_pad(e->comm, p->comm, sizeof(e->comm));
+	users = atomic_read(&mm->mm_users);
+	count = atomic_read(&mm->mm_count);
+	if (entry_insert(e, mm, false))
+		entry_event(e, &(struct mmrefs_change){
+			.op = MMREFS_OP_SEED,
+			.cause = MMREFS_CAUSE_SEED,
+			.users_old = users, .users_new = users,
+			.count_old = count, .count_new = count,
+		});
+	else
+		entry_discard(e);
+	return true;
+}
+
+#define SEED_BATCH	64
 
 /*
  * Seed every mm that existed before load.  Each one is read and inserted
  * under task_lock() of a task that owns it, so it cannot be freed before
  * it is in the table, where the __mmdrop probe (already armed) finds it.
+ * Entries are allocated beforehand, SEED_BATCH at a time with GFP_KERNEL,
+ * and each walk of the tasks seeds at most that many; a walk that runs
+ * out asks for another.
  */
 void mmrefs_table_seed(void)
 {
+	struct mmrefs_mm *batch[SEED_BATCH];
 	struct task_struct *g, *p;
+	unsigned int n, used, full;
 	struct mm_struct *mm;
-	struct mmrefs_mm *e;
-	int users, count;
+	bool more;
 
-	rcu_read_lock();
-	for_each_process_thread(g, p) {
-		/*
-		 * A child between copy_process() and wake_up_new_task() is
-		 * the clone hook's: seeding its new mm here would make the
-		 * hook's insert retire it as stale.
-		 */
-		if (READ_ONCE(p->__state) == TASK_NEW)
-			continue;
-		task_lock(p);
-		mm = p->mm;
-		if (!mm || table_lookup(mm)) {
+	do {
+		for (n = 0; n < SEED_BATCH; n++) {
+			batch[n] = kmem_cache_alloc(entry_cache,
+						    GFP_KERNEL | __GFP_NOWARN);
+			if (!batch[n])
+				break;
+		}
+		if (!n) {
+			mmrefs_count_stat(MMREFS_STAT_ALLOC);
+			return;
+		}
+		used = 0;
+		full = 0;
+		more = false;
+		rcu_read_lock();
+		for_each_process_thread(g, p) {
+			/*
+			 * A child between copy_process() and
+			 * wake_up_new_task() is the clone hook's: seeding its
+			 * new mm here would make the hook's insert retire it
+			 * as stale.
+			 */
+			if (READ_ONCE(p->__state) == TASK_NEW)
+				continue;
+			task_lock(p);
+			mm = p->mm;
+			if (mm && !table_lookup(mm)) {
+				if (used == n)
+					more = true;
+				else if (seed_one(mm, p, batch[used]))
+					used++;
+				else
+					full++;
+			}
 			task_unlock(p);
-			continue;
+			if (more)
+				break;
 		}
-		e = entry_alloc(GFP_ATOMIC, false);
-		if (e) {
-			e->tgid = p->tgid;
-			strscpy_pad(e->comm, p->comm, sizeof(e->comm));
-			users = atomic_read(&mm->mm_users);
-			count = atomic_read(&mm->mm_count);
-			if (entry_insert(e, mm, false))
-				entry_event(e, &(struct mmrefs_change){
-					.op = MMREFS_OP_SEED,
-					.cause = MMREFS_CAUSE_SEED,
-					.users_old = users, .users_new = users,
-					.count_old = count, .count_new = count,
-				});
-			else
-				entry_discard(e);
-		}
-		task_unlock(p);
-	}
-	rcu_read_unlock();
+		rcu_read_unlock();
+		while (n > used)
+			kmem_cache_free(entry_cache, batch[--n]);
+	} while (more && !full);
 }
 
 /*
@@ -795,7 +1093,7 @@ u64 mmrefs_table_refresh(void)
 			 * bit and drops it right after clearing it, at exit
 			 */
 			khugepaged = test_bit(MMF_VM_HUGEPAGE, &mm->flags);
-			spin_lock_irqsave(&e->lock, flags);
+			raw_spin_lock_irqsave(&e->lock, flags);
 			if (e->snap_gen < gen) {
 				e->snap_gen = gen;
 				e->snap_users = users;
@@ -806,7 +1104,7 @@ u64 mmrefs_table_refresh(void)
 			/* a kthread_use_mm() borrower is no user */
 			if (!(p->flags & PF_KTHREAD))
 				e->snap_threads++;
-			spin_unlock_irqrestore(&e->lock, flags);
+			raw_spin_unlock_irqrestore(&e->lock, flags);
 		}
 		task_unlock(p);
 	}
@@ -943,6 +1241,7 @@ int mmrefs_filter_show(char *buf, size_t len)
 int mmrefs_table_init(void)
 {
 	unsigned int i;
+	int cpu;
 
 	if (mmrefs_history > 1024 || mmrefs_retired_max > 65536 ||
 	    mmrefs_max_mms < 64 || mmrefs_max_mms > 1048576) {
@@ -957,17 +1256,28 @@ int mmrefs_table_init(void)
 	for (i = 0; i < (1U << bucket_bits); i++)
 		INIT_HLIST_HEAD(&buckets[i]);
 	for (i = 0; i < MMREFS_LOCKS; i++)
-		spin_lock_init(&bucket_locks[i]);
+		raw_spin_lock_init(&bucket_locks[i]);
+	for_each_possible_cpu(cpu) {
+		init_irq_work(&per_cpu(misuse_reports, cpu).work, misuse_print);
+		init_irq_work(&per_cpu(stack_queues, cpu)[0].work, stack_drain);
+		init_irq_work(&per_cpu(stack_queues, cpu)[1].work, stack_drain);
+	}
 
 	retired = kcalloc(max(mmrefs_retired_max, 1U), sizeof(*retired),
 			  GFP_KERNEL);
 	if (!retired)
 		goto out_free_buckets;
 
+	/* allocated in a kworker or at load: charge the memory cgroup */
 	entry_cache = kmem_cache_create("mmrefs_mm", mmrefs_entry_size(),
-					0, 0, NULL);
+					0, SLAB_ACCOUNT, NULL);
 	if (!entry_cache)
 		goto out_free_retired;
+	init_irq_work(&reserve_irq, reserve_kick);
+	INIT_WORK(&reserve_work, reserve_refill);
+	for_each_possible_cpu(cpu)
+		raw_spin_lock_init(&per_cpu(entry_reserves, cpu).lock);
+	reserve_refill(NULL);
 	return 0;
 
 out_free_retired:
@@ -983,7 +1293,16 @@ void mmrefs_table_exit(void)
 	struct hlist_node *tmp;
 	struct mmrefs_mm *e;
 	unsigned int i;
+	int cpu;
 
+	for_each_possible_cpu(cpu) {
+		irq_work_sync(&per_cpu(misuse_reports, cpu).work);
+		irq_work_sync(&per_cpu(stack_queues, cpu)[0].work);
+		irq_work_sync(&per_cpu(stack_queues, cpu)[1].work);
+	}
+	irq_work_sync(&reserve_irq);
+	cancel_work_sync(&reserve_work);
+	reserve_drain();
 	for (i = 0; i < (1U << bucket_bits); i++)
 		hlist_for_each_entry_safe(e, tmp, &buckets[i], node)
 			kmem_cache_free(entry_cache, e);

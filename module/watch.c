@@ -19,12 +19,13 @@
  *
  * Context: the handler runs in the #DB exception, which is NMI-like on
  * x86: no sleeping, no allocation, no lock but trylocks (see table.c),
- * stacks are saved into stack depot later from irq_work.  Arming and
+ * stacks are saved into stack depot later (mmrefs_stack_defer()).  Arming and
  * disarming sleep and run under watch_mutex in process context.
  * See Documentation/trace/kprobes.rst and the x86 SDM, vol. 3, 17.2.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/cpuhotplug.h>
 #include <linux/hash.h>
 #include <linux/hw_breakpoint.h>
 #include <linux/irq_work.h>
@@ -44,15 +45,14 @@
 #include "mmrefs.h"
 
 #define WATCH_MAX		HBP_NUM	/* at most one mm per debug register */
-#define WATCH_STACK_DEPTH	24
-#define WATCH_STACK_QUEUE	8	/* per CPU, between trap and irq_work */
 
 struct watch;
 
 /* One debug register: it covers one counter, or both if they share a word. */
 struct watch_bp {
 	struct watch *w;
-	struct perf_event * __percpu *bp;
+	struct perf_event_attr attr;
+	struct perf_event * __percpu *bp;	/* NULL: not registered */
 	unsigned int ctrs;		/* BIT(enum mmrefs_counter) */
 };
 
@@ -76,7 +76,6 @@ static unsigned int nr_slots, regs_per_mm;
 static bool shared_word;		/* both counters in one aligned u64 */
 static DEFINE_MUTEX(watch_mutex);
 static bool watch_stacks_on;
-static bool watch_stacks_ready;
 static struct delayed_work watch_poll_work;
 
 /* mmput() probe -> its write: who called mmput(), and why. */
@@ -88,24 +87,6 @@ struct watch_hint {
 };
 
 static DEFINE_PER_CPU(struct watch_hint, watch_put_hint);
-
-/* Stacks captured in the handler, saved to stack depot by irq_work. */
-struct watch_stack {
-	const struct mm_struct *mm;	/* key only */
-	u64 id;
-	u32 seq;
-	bool event;			/* for the event too, not just a holder */
-	unsigned int nr;
-	unsigned long entries[WATCH_STACK_DEPTH];
-};
-
-struct watch_stack_queue {
-	unsigned int head, tail;	/* head: handler, tail: irq_work */
-	struct watch_stack s[WATCH_STACK_QUEUE];
-	struct irq_work work;
-};
-
-static DEFINE_PER_CPU(struct watch_stack_queue, watch_stack_queues);
 
 /* Site classification cache: kallsyms is too slow for every trap. */
 struct site_class {
@@ -385,60 +366,6 @@ static enum mmrefs_cause write_cause(enum mmrefs_op op, u8 flags)
 	return MMREFS_CAUSE_TRAP;
 }
 
-static void stack_capture(const struct mm_struct *mm, u64 id, u32 seq,
-			  bool event, unsigned long ip)
-{
-	struct watch_stack_queue *q = this_cpu_ptr(&watch_stack_queues);
-	unsigned long entries[WATCH_STACK_DEPTH + 8];
-	unsigned int nr, i;
-	struct watch_stack *s;
-
-	if (q->head - READ_ONCE(q->tail) >= WATCH_STACK_QUEUE) {
-		mmrefs_count_stat(MMREFS_STAT_STACK_LOST);
-		return;
-	}
-	/* from the trapping context on: skip the #DB and perf frames */
-	nr = stack_trace_save(entries, ARRAY_SIZE(entries), 0);
-	for (i = 0; i < nr && entries[i] != ip; i++)
-		;
-	if (i == nr) {
-		mmrefs_count_stat(MMREFS_STAT_STACK_LOST);
-		return;
-	}
-	s = &q->s[q->head % WATCH_STACK_QUEUE];
-	s->mm = mm;
-	s->id = id;
-	s->seq = seq;
-	s->event = event;
-	s->nr = min_t(unsigned int, nr - i, WATCH_STACK_DEPTH);
-	memcpy(s->entries, entries + i, s->nr * sizeof(entries[0]));
-	/* publish the slot to stack_drain() (its acquire of head) */
-	smp_store_release(&q->head, q->head + 1);
-	irq_work_queue(&q->work);
-}
-
-static void stack_drain(struct irq_work *work)
-{
-	struct watch_stack_queue *q = container_of(work, struct watch_stack_queue,
-						   work);
-	/* pairs with stack_capture()'s release: slots below head are filled */
-	unsigned int head = smp_load_acquire(&q->head);
-	struct watch_stack *s;
-	depot_stack_handle_t h;
-
-	while (q->tail != head) {
-		s = &q->s[q->tail % WATCH_STACK_QUEUE];
-		h = stack_depot_save(s->entries, s->nr, GFP_NOWAIT);
-		if (h)
-			mmrefs_watch_set_stack(s->mm, s->id, s->seq, h,
-					       s->event);
-		else
-			mmrefs_count_stat(MMREFS_STAT_STACK_LOST);
-		/* the slot is free again once tail passes it (see capture) */
-		smp_store_release(&q->tail, q->tail + 1);
-	}
-}
-
 /* One counter of @w was written by the instruction before regs->ip. */
 static void watch_counter(struct watch *w, struct mm_struct *mm,
 			  enum mmrefs_counter ctr, struct pt_regs *regs)
@@ -477,9 +404,9 @@ static void watch_counter(struct watch *w, struct mm_struct *mm,
 		return;
 	/* the taker's stack, for the holder record the write opens */
 	holder = mmrefs_holder_wants_stack(wr.op, wr.cause, false);
-	if ((READ_ONCE(watch_stacks_on) || holder) && wr.seq)
-		stack_capture(mm, wr.id, wr.seq, READ_ONCE(watch_stacks_on),
-			      instruction_pointer(regs));
+	if (READ_ONCE(watch_stacks_on) || holder)
+		mmrefs_stack_defer(mm, &wr.at, READ_ONCE(watch_stacks_on),
+				   instruction_pointer(regs));
 	/* only the observer left: let it go (release_work) */
 	if (ctr == MMREFS_CTR_COUNT && wr.new == 1)
 		irq_work_queue(&w->release_irq);
@@ -510,16 +437,85 @@ static void watch_hit(struct perf_event *bp, struct perf_sample_data *data,
 	}
 }
 
+/*
+ * One breakpoint per online CPU for each register, like
+ * register_wide_hw_breakpoint(), but kept across CPU hotplug: perf drops
+ * a CPU's events when it goes offline and never restores them, so
+ * watch_cpu_online() opens them again on a CPU that comes back, before
+ * it runs any task, and watch_cpu_offline() closes them first.  The
+ * per-CPU pointers change only under cpus_read_lock() (arming,
+ * disarming) or in those callbacks (hotplug holds it for writing).
+ */
+static int watch_bp_open(struct watch_bp *wb, int cpu)
+{
+	struct perf_event *ev;
+
+	ev = perf_event_create_kernel_counter(&wb->attr, cpu, NULL, watch_hit,
+					      wb);
+	if (IS_ERR(ev))
+		return PTR_ERR(ev);
+	*per_cpu_ptr(wb->bp, cpu) = ev;
+	return 0;
+}
+
+static void watch_bp_close(struct watch_bp *wb, int cpu)
+{
+	struct perf_event **ev = per_cpu_ptr(wb->bp, cpu);
+
+	if (*ev)
+		perf_event_release_kernel(*ev);
+	*ev = NULL;
+}
+
+/* Caller holds cpus_read_lock(). */
 static void watch_unregister(struct watch *w)
 {
 	unsigned int i;
+	int cpu;
 
 	for (i = 0; i < regs_per_mm; i++) {
-		if (w->bp[i].bp)
-			unregister_wide_hw_breakpoint(w->bp[i].bp);
+		if (!w->bp[i].bp)
+			continue;
+		for_each_possible_cpu(cpu)
+			watch_bp_close(&w->bp[i], cpu);
+		free_percpu(w->bp[i].bp);
 		w->bp[i].bp = NULL;
 	}
 }
+
+static int watch_cpu_online(unsigned int cpu)
+{
+	struct watch_bp *wb;
+	unsigned int i, j;
+
+	for (i = 0; i < nr_slots; i++) {
+		for (j = 0; j < regs_per_mm; j++) {
+			wb = &watches[i].bp[j];
+			if (!wb->bp || *per_cpu_ptr(wb->bp, cpu))
+				continue;
+			if (watch_bp_open(wb, cpu)) {
+				/* writes on this CPU go unseen: say so */
+				pr_warn_ratelimited("watch pid=%d: no breakpoint on CPU %u, which came online\n",
+						    watches[i].pid, cpu);
+				mmrefs_watch_gap(watches[i].mm, cpu);
+			}
+		}
+	}
+	return 0;
+}
+
+static int watch_cpu_offline(unsigned int cpu)
+{
+	unsigned int i, j;
+
+	for (i = 0; i < nr_slots; i++)
+		for (j = 0; j < regs_per_mm; j++)
+			if (watches[i].bp[j].bp)
+				watch_bp_close(&watches[i].bp[j], cpu);
+	return 0;
+}
+
+static enum cpuhp_state watch_cpuhp;
 
 /* Breakpoints first, then the reference: nothing watches freed memory. */
 static void watch_disarm(struct watch *w)
@@ -527,7 +523,9 @@ static void watch_disarm(struct watch *w)
 	struct mm_struct *mm = w->mm;
 
 	lockdep_assert_held(&watch_mutex);
+	cpus_read_lock();
 	watch_unregister(w);
+	cpus_read_unlock();
 	irq_work_sync(&w->release_irq);
 	mmrefs_watch_detach(mm, _THIS_IP_);
 	WRITE_ONCE(w->mm, NULL);
@@ -540,33 +538,42 @@ static int watch_register(struct watch *w, struct mm_struct *mm)
 {
 	unsigned long users = (unsigned long)&mm->mm_users;
 	unsigned long count = (unsigned long)&mm->mm_count;
-	struct perf_event_attr attr;
-	struct perf_event * __percpu *bp;
+	struct perf_event_attr *attr;
 	unsigned int i;
+	int cpu, err = 0;
 
-	for (i = 0; i < regs_per_mm; i++) {
-		hw_breakpoint_init(&attr);
-		attr.bp_type = HW_BREAKPOINT_W;
+	cpus_read_lock();
+	for (i = 0; i < regs_per_mm && !err; i++) {
+		attr = &w->bp[i].attr;
+		hw_breakpoint_init(attr);
+		attr->bp_type = HW_BREAKPOINT_W;
 		if (shared_word) {
-			attr.bp_addr = users & ~7UL;
-			attr.bp_len = HW_BREAKPOINT_LEN_8;
+			attr->bp_addr = users & ~7UL;
+			attr->bp_len = HW_BREAKPOINT_LEN_8;
 			w->bp[i].ctrs = BIT(MMREFS_CTR_USERS) |
 					BIT(MMREFS_CTR_COUNT);
 		} else {
-			attr.bp_addr = i ? count : users;
-			attr.bp_len = HW_BREAKPOINT_LEN_4;
+			attr->bp_addr = i ? count : users;
+			attr->bp_len = HW_BREAKPOINT_LEN_4;
 			w->bp[i].ctrs = BIT(i ? MMREFS_CTR_COUNT :
 					    MMREFS_CTR_USERS);
 		}
 		w->bp[i].w = w;
-		bp = register_wide_hw_breakpoint(&attr, watch_hit, &w->bp[i]);
-		if (IS_ERR(bp)) {
-			watch_unregister(w);
-			return PTR_ERR(bp);
+		w->bp[i].bp = alloc_percpu(typeof(*w->bp[i].bp));
+		if (!w->bp[i].bp) {
+			err = -ENOMEM;
+			break;
 		}
-		w->bp[i].bp = bp;
+		for_each_online_cpu(cpu) {
+			err = watch_bp_open(&w->bp[i], cpu);
+			if (err)
+				break;
+		}
 	}
-	return 0;
+	if (err)
+		watch_unregister(w);
+	cpus_read_unlock();
+	return err;
 }
 
 struct attach_args {
@@ -645,7 +652,9 @@ static int watch_arm(pid_t nr)
 	return 0;
 
 out_unregister:
+	cpus_read_lock();
 	watch_unregister(w);
+	cpus_read_unlock();
 out_clear:
 	WRITE_ONCE(w->mm, NULL);
 out_drop:
@@ -701,10 +710,8 @@ int mmrefs_watch_stacks(bool on)
 	int err = 0;
 
 	mutex_lock(&watch_mutex);
-	if (on && !watch_stacks_ready) {
-		err = stack_depot_init();
-		watch_stacks_ready = !err;
-	}
+	if (on)
+		err = mmrefs_stacks_init();
 	if (!err)
 		WRITE_ONCE(watch_stacks_on, on);
 	mutex_unlock(&watch_mutex);
@@ -778,12 +785,13 @@ void mmrefs_watch_show(struct seq_file *m)
 	mutex_unlock(&watch_mutex);
 }
 
-void mmrefs_watch_init(void)
+int mmrefs_watch_init(void)
 {
+	int ret;
+
 	size_t users = offsetof(struct mm_struct, mm_users);
 	size_t count = offsetof(struct mm_struct, mm_count);
 	unsigned int i;
-	int cpu;
 
 	shared_word = (users & ~7UL) == (count & ~7UL);
 	regs_per_mm = shared_word ? 1 : 2;
@@ -792,20 +800,22 @@ void mmrefs_watch_init(void)
 		init_irq_work(&watches[i].release_irq, release_irq_fn);
 		INIT_WORK(&watches[i].release_work, release_work_fn);
 	}
-	for_each_possible_cpu(cpu)
-		init_irq_work(&per_cpu(watch_stack_queues, cpu).work, stack_drain);
 	INIT_DELAYED_WORK(&watch_poll_work, poll_fn);
+	ret = cpuhp_setup_state_nocalls(CPUHP_AP_ONLINE_DYN, "mmrefs/watch:online",
+					watch_cpu_online, watch_cpu_offline);
+	if (ret < 0)
+		return ret;
+	watch_cpuhp = ret;
+	return 0;
 }
 
 void mmrefs_watch_exit(void)
 {
 	unsigned int i;
-	int cpu;
 
 	mmrefs_watch_clear();
 	for (i = 0; i < nr_slots; i++)
 		cancel_work_sync(&watches[i].release_work);
 	cancel_delayed_work_sync(&watch_poll_work);
-	for_each_possible_cpu(cpu)
-		irq_work_sync(&per_cpu(watch_stack_queues, cpu).work);
+	cpuhp_remove_state_nocalls(watch_cpuhp);
 }

@@ -329,6 +329,44 @@ TEST_F(holders, get_is_a_temporary_holder)
 	EXPECT_EQ(NULL, strstr(b.text, "kind=mmget"));
 }
 
+/*
+ * Another process opens the victim's /proc/PID/mem, reads it and exits
+ * with it open.  The open's get is put again before open() returns, the
+ * read's get and put are its own, and exit_files() closing the file drops
+ * the grab it kept: afterwards the victim's parts are its threads, the
+ * users' count and lazy CPUs again, no mmget holder, no leaks line.
+ */
+TEST_F(holders, exit_with_proc_mem_open)
+{
+	static struct block b;
+	static char c;
+	char path[64];
+	pid_t reader;
+	int status;
+
+	if (_metadata->skip)
+		return;
+	snprintf(path, sizeof(path), "/proc/%d/mem", self->victim);
+	reader = fork();
+	ASSERT_GE(reader, 0);
+	if (!reader) {
+		int fd = open(path, O_RDONLY);
+
+		/* the victim is a fork of ours: c's address is mapped there */
+		_exit(fd < 0 || pread(fd, &c, 1, (off_t)(uintptr_t)&c) != 1);
+	}
+	ASSERT_EQ(reader, waitpid(reader, &status, 0));
+	ASSERT_EQ(0, status);
+	EXPECT_TRUE(loop_until(settled(HOLDERS, self->id, &b)))
+		TH_LOG("%s\n%s", b.head, b.text);
+	EXPECT_EQ(NR_THREADS + 1, b.users);
+	EXPECT_EQ(1 + b.lazy, b.count);
+	EXPECT_EQ(NULL, strstr(b.text, "kind=mmget")) TH_LOG("%s", b.text);
+	mmrefs_sleep_ms(LEAK_MS + 100);
+	EXPECT_EQ(-ENOENT, read_block(LEAKS, self->id, &b))
+		TH_LOG("%s\n%s", b.head, b.text);
+}
+
 /* The victim exits while a kthread holds a grab: a torndown leak. */
 static void exit_while_grabbed(struct __test_metadata *_metadata,
 			       pid_t *victim, int *fd, long id, bool watched)

@@ -25,13 +25,14 @@
 static const char * const ops[] = {
 	"seed", "new", "get", "put", "grab", "use", "unuse", "teardown",
 	"free", "mmget", "mmget_not_zero", "mmput", "mmgrab", "mmdrop",
-	"lazy_tlb", "write", "watch", "unwatch",
+	"lazy_tlb", "write", "watch", "unwatch", "gap",
 };
 
 static const char * const causes[] = {
 	"seed", "fork", "exec", "thread", "vfork", "clone_vm", "exit",
 	"get_task_mm", "mm_access", "put", "async", "proc", "kthread",
 	"teardown", "free", "trap", "observer", "use_mm", "khugepaged",
+	"hotplug",
 };
 
 static const char * const counters[] = { "-", "users", "count" };

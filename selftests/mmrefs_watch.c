@@ -20,6 +20,7 @@
 #include <linux/hw_breakpoint.h>
 #include <linux/perf_event.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -660,6 +661,51 @@ TEST_F(watch, unload_while_watching)
 	EXPECT_EQ(0, mmrefs_field(mmrefs_read_file(MMREFS_WATCH), "stack"));
 	self->gaps = stat_of("watch_gaps");
 	self->undecoded = stat_of("watch_undecoded");
+}
+
+#define CPU1_ONLINE	"/sys/devices/system/cpu/cpu1/online"
+
+/*
+ * CPU 1 goes offline and comes back while the victim's mm is watched.
+ * perf drops an offline CPU's breakpoints and never restores them;
+ * mmrefs opens them again before the CPU runs a task, so the victim's
+ * writes there are all seen: a thread made and ended on CPU 1 moves
+ * users 1->2->1 (net count 1 throughout), gapless, with no gap event.
+ */
+TEST_F(watch, cpu_hotplug)
+{
+	static struct mmrefs_history h;
+	cpu_set_t cpu1;
+	int i;
+
+	if (_metadata->skip)
+		return;
+	if (access(CPU1_ONLINE, W_OK))
+		SKIP(return, "CPU 1 cannot go offline (one CPU?)");
+	ASSERT_EQ(0, mmrefs_write_file(CPU1_ONLINE, "0"));
+	ASSERT_EQ(0, mmrefs_write_file(CPU1_ONLINE, "1"));
+	/* the victim and the threads it makes run on CPU 1 only */
+	CPU_ZERO(&cpu1);
+	CPU_SET(1, &cpu1);
+	ASSERT_EQ(0, sched_setaffinity(self->v.pid, sizeof(cpu1), &cpu1));
+	EXPECT_WATCHED(self, 1, 1);
+	ASSERT_EQ(0, victim_do(&self->v, 't'));
+	EXPECT_WATCHED(self, 2, 1);
+	ASSERT_EQ(0, victim_do(&self->v, 'q'));
+	ASSERT_TRUE(users_at(self->id, 1));
+	EXPECT_WATCHED(self, 1, 1);
+
+	ASSERT_EQ(0, mmrefs_history(self->id, &h));
+	ASSERT_GE(check_gapless(_metadata, &h, false), 0);
+	for (i = 0; i < h.nr; i++)
+		EXPECT_STRNE("gap", h.ev[i].op);
+	/* both writes of the thread's user reference, trapped on CPU 1 */
+	i = find_op(&h, 0, "mmget", VICTIM_COMM);
+	ASSERT_GE(i, 0);
+	EXPECT_EQ(1, h.ev[i].cpu);
+	i = find_op(&h, i, "mmput", NULL);
+	ASSERT_GE(i, 0);
+	EXPECT_EQ(1, h.ev[i].cpu);
 }
 
 TEST_HARNESS_MAIN
