@@ -2,18 +2,19 @@
 #
 # Out-of-tree build of mmrefs.ko (Documentation/kbuild/modules.rst); the
 # top-level Kbuild holds the obj-m lines.  Project targets:
-#   make deps     install build/test dependencies and both guest kernels
-#   make check    lint, build and VM-test against Debian 6.1 and 6.12
+#   make deps     install build/test dependencies and the guest kernels
+#   make check    lint, build and VM-test against Debian 6.1, 6.12 and
+#                 6.12-rt (PREEMPT_RT)
 #   make check-debug  build a KASAN/lockdep/PROVE_RCU/ODEBUG kernel from
 #                 linux-source-6.1 (once, .cache/debug-kernel/) and run
 #                 the kselftests (and scripts/stress, if present) on it
 #   make demo     boot a guest and show mmrefs following a process
-#                 (KERNEL=6.12 make demo for the other kernel)
+#                 (KERNEL=6.12 or KERNEL=6.12-rt make demo for the others)
 #   make bench    what mmrefs costs against no tracer, ftrace kprobe
 #                 events and bpftrace, in deterministic guest time, on
 #                 6.1 and 6.12 (KERNEL=6.12 make bench: one kernel)
 #   make stress   everything at once for 60 s while mmrefs.ko is loaded
-#                 and unloaded every 2 s, on 6.1 then 6.12 (KERNEL=6.12
+#                 and unloaded every 2 s, on 6.1, 6.12, 6.12-rt (KERNEL=6.12
 #                 make stress: one kernel; STRESS_ARGS="--failslab
 #                 --duration 120" go to scripts/stress)
 # The project targets build out of tree in .cache/build/<kernel>/.
@@ -63,10 +64,10 @@ demo: deps
 bench: deps
 	@scripts/bench $(if $(filter file,$(origin KERNEL)),6.1 6.12,$(KERNEL))
 
-# Like bench: both kernels unless KERNEL is given; each one is run even if
-# the first fails.
+# Every kernel (6.1, 6.12, 6.12-rt) unless KERNEL is given; each one is
+# run even if one before it fails.
 stress: deps
-	@rc=0; for k in $(if $(filter file,$(origin KERNEL)),6.1 6.12,$(KERNEL)); do \
+	@rc=0; for k in $(if $(filter file,$(origin KERNEL)),6.1 6.12 6.12-rt,$(KERNEL)); do \
 		scripts/stress --kernel $$k $(STRESS_ARGS) || rc=1; \
 	done; exit $$rc
 
