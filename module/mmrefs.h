@@ -217,20 +217,22 @@ struct mmrefs_mm {
 	EM(MMREFS_STAT_FILTERED, 1, "filtered")				\
 	EM(MMREFS_STAT_TABLE_FULL, 2, "lost_table_full")		\
 	EM(MMREFS_STAT_ALLOC, 3, "lost_alloc")				\
-	EM(MMREFS_STAT_UNTRACKED, 4, "untracked")			\
-	EM(MMREFS_STAT_STALE, 5, "stale")				\
-	EM(MMREFS_STAT_WATCH_EVENTS, 6, "watch_events")			\
+	/* a failed entry allocation: a loss only as lost_alloc */	\
+	EM(MMREFS_STAT_ALLOC_FAILED, 4, "alloc_failed")		\
+	EM(MMREFS_STAT_UNTRACKED, 5, "untracked")			\
+	EM(MMREFS_STAT_STALE, 6, "stale")				\
+	EM(MMREFS_STAT_WATCH_EVENTS, 7, "watch_events")			\
 	/* a trapped write that did not follow on */			\
-	EM(MMREFS_STAT_WATCH_GAPS, 7, "watch_gaps")			\
-	EM(MMREFS_STAT_WATCH_UNDECODED, 8, "watch_undecoded")		\
-	EM(MMREFS_STAT_STACK_LOST, 9, "lost_stack")			\
-	EM(MMREFS_STAT_HOLDERS_LOST, 10, "lost_holders")		\
+	EM(MMREFS_STAT_WATCH_GAPS, 8, "watch_gaps")			\
+	EM(MMREFS_STAT_WATCH_UNDECODED, 9, "watch_undecoded")		\
+	EM(MMREFS_STAT_STACK_LOST, 10, "lost_stack")			\
+	EM(MMREFS_STAT_HOLDERS_LOST, 11, "lost_holders")		\
 	/* a trapped write whose entry lock #DB could not get */	\
-	EM(MMREFS_STAT_WATCH_LOCK_LOST, 11, "lost_watch_lock")		\
+	EM(MMREFS_STAT_WATCH_LOCK_LOST, 12, "lost_watch_lock")		\
 	/* mmget() on users 0 */					\
-	EM(MMREFS_STAT_MISUSE_GET_ZERO, 12, "misuse_get_zero")		\
+	EM(MMREFS_STAT_MISUSE_GET_ZERO, 13, "misuse_get_zero")		\
 	/* a counter below 0 */						\
-	EM_END(MMREFS_STAT_MISUSE_NEGATIVE, 13, "misuse_negative"))
+	EM_END(MMREFS_STAT_MISUSE_NEGATIVE, 14, "misuse_negative"))
 
 #define EM(a, n, b)		a,
 #define EM_END(a, n, b)		a,

@@ -117,11 +117,13 @@ static void entry_free_rcu(struct rcu_head *head)
 
 /*
  * Entries for probe context come from a per-CPU reserve, because on
- * PREEMPT_RT even a GFP_NOWAIT allocation may sleep.  A handler takes one under its CPU's raw lock and, when the reserve runs
- * low, kicks reserve_work (through irq_work, safe anywhere), which refills
- * every CPU's reserve with GFP_KERNEL.  Elsewhere than on PREEMPT_RT an
- * empty reserve falls back to GFP_NOWAIT; an entry that cannot be had is
- * a counted loss (lost_alloc), never a silent one.
+ * PREEMPT_RT even a GFP_NOWAIT allocation may sleep.  A handler takes one
+ * under its CPU's raw lock and, when the reserve runs low, kicks
+ * reserve_work (through irq_work, safe anywhere), which refills every
+ * CPU's reserve with GFP_KERNEL.  Elsewhere than on PREEMPT_RT an empty
+ * reserve falls back to GFP_NOWAIT.  A failed allocation counts in
+ * alloc_failed; an mm left without an entry is a counted loss
+ * (lost_alloc), never a silent one.
  */
 #define RESERVE_MAX	32
 
@@ -151,8 +153,11 @@ static struct mmrefs_mm *reserve_take(void)
 	if (low)
 		irq_work_queue(&reserve_irq);
 	/* outside PREEMPT_RT a probe may allocate, without sleeping */
-	if (!e && !IS_ENABLED(CONFIG_PREEMPT_RT))
+	if (!e && !IS_ENABLED(CONFIG_PREEMPT_RT)) {
 		e = kmem_cache_alloc(entry_cache, GFP_NOWAIT | __GFP_NOWARN);
+		if (!e)
+			mmrefs_count_stat(MMREFS_STAT_ALLOC_FAILED);
+	}
 	return e;
 }
 
@@ -168,8 +173,10 @@ static void reserve_refill(struct work_struct *work)
 		r = per_cpu_ptr(&entry_reserves, cpu);
 		for (full = false; !full; ) {
 			e = kmem_cache_alloc(entry_cache, GFP_KERNEL | __GFP_NOWARN);
-			if (!e)
+			if (!e) {
+				mmrefs_count_stat(MMREFS_STAT_ALLOC_FAILED);
 				return;	/* the next take kicks us again */
+			}
 			raw_spin_lock_irqsave(&r->lock, flags);
 			full = r->nr == RESERVE_MAX;
 			if (!full)
@@ -605,10 +612,12 @@ static struct mmrefs_mm *entry_get(struct mm_struct *mm,
 		mem = kmem_cache_alloc(entry_cache, GFP_KERNEL | __GFP_NOWARN);
 		n = mem ? entry_alloc(mem, true) : NULL;
 		if (!n) {
-			if (mem)
+			if (mem) {
 				kmem_cache_free(entry_cache, mem);
-			else
+			} else {
+				mmrefs_count_stat(MMREFS_STAT_ALLOC_FAILED);
 				mmrefs_count_stat(MMREFS_STAT_ALLOC);
+			}
 			return NULL;
 		}
 		n->tgid = owner->tgid;
@@ -1025,8 +1034,10 @@ void mmrefs_table_seed(void)
 		for (n = 0; n < SEED_BATCH; n++) {
 			batch[n] = kmem_cache_alloc(entry_cache,
 						    GFP_KERNEL | __GFP_NOWARN);
-			if (!batch[n])
+			if (!batch[n]) {
+				mmrefs_count_stat(MMREFS_STAT_ALLOC_FAILED);
 				break;
+			}
 		}
 		if (!n) {
 			mmrefs_count_stat(MMREFS_STAT_ALLOC);
