@@ -462,6 +462,9 @@ static void entry_apply(struct mmrefs_mm *e, struct mmrefs_event *ev,
 			bool record)
 {
 	lockdep_assert_held(&e->lock);
+	/* the owner's leader acting names the mm: comm follows exec */
+	if (ev->pid == e->tgid && !ev->kthread)
+		memcpy(e->comm, ev->comm, TASK_COMM_LEN);
 	e->users = ev->users_new;
 	e->count = ev->count_new;
 	e->ops[ev->op]++;
@@ -1115,6 +1118,9 @@ u64 mmrefs_table_refresh(void)
 			/* a kthread_use_mm() borrower is no user */
 			if (!(p->flags & PF_KTHREAD))
 				e->snap_threads++;
+			/* its leader's name now, e.g. after an exec */
+			if (p->pid == e->tgid)
+				memcpy(e->comm, p->comm, TASK_COMM_LEN);
 			raw_spin_unlock_irqrestore(&e->lock, flags);
 		}
 		task_unlock(p);

@@ -288,6 +288,12 @@ TEST_F(lifecycle, exec_replaces_mm)
 	ASSERT_EQ(0, mmrefs_counts(new_id, &users, &count, &lazy));
 	EXPECT_EQ(1, users);
 	EXPECT_EQ(1, count - lazy);
+	/*
+	 * the name exec gave it (the basename of /proc/self/exe), not the
+	 * one it had when the new mm was allocated, in mms and history
+	 */
+	ASSERT_EQ(0, mmrefs_mms_by_id(new_id, line, sizeof(line)));
+	EXPECT_NE(NULL, strstr(line, " comm=exe ")) TH_LOG("%s", line);
 	ASSERT_EQ(0, mmrefs_history(new_id, &h));
 	ASSERT_GT(h.nr, 0);
 	EXPECT_STREQ("new", h.ev[0].op);
@@ -297,6 +303,7 @@ TEST_F(lifecycle, exec_replaces_mm)
 	EXPECT_EQ(0, h.ev[0].count_old);
 	EXPECT_EQ(1, h.ev[0].count_new);
 	EXPECT_EQ(self->child, h.ev[0].tgid);
+	EXPECT_NE(NULL, strstr(h.header, " comm=exe ")) TH_LOG("%s", h.header);
 
 	/* the old mm: put/exec, teardown, free, and gone from mms */
 	EXPECT_TRUE(loop_until((mmrefs_flush_lazy(),
