@@ -538,6 +538,15 @@ static void entry_event(struct mmrefs_mm *e, const struct mmrefs_change *chg)
 		ev.observer = e->observer;
 	} else {
 		record = record && table_filter_match(e);
+		/*
+		 * __mmput()'s mmdrop() of the users' reference is the
+		 * teardown's count_old->count_old-1; if it was the last, the
+		 * free that follows is that same decrement: 0->0, so the
+		 * deltas sum to 0, not -1.
+		 */
+		if (op == MMREFS_OP_FREE && e->count == 0 &&
+		    e->state == MMREFS_TORNDOWN)
+			ev.count_old = 0;
 	}
 	e->lazy = lazy;
 	entry_apply(e, &ev, record);
