@@ -7,12 +7,14 @@
  *
  * READERS processes each open, read and close /proc/PID/stat of this
  * (sleeping) process in a loop, so every read is a get_task_mm() and an
- * mmput() of one shared mm from every CPU; FORKERS processes each fork(),
+ * mmput() of one shared mm from every CPU (with MMCONTEND_OWN=1 in the
+ * environment, each reads its own /proc/self/stat instead: no mm is
+ * shared between CPUs); FORKERS processes each fork(),
  * let the child _exit() and waitpid() in a loop (new mm, teardown, free,
  * a task exit).  All start together, run SECONDS of CLOCK_MONOTONIC and
  * stop together; then one line:
  *
- *   secs=2 readers=4 forkers=2 ns=2000123456 stat_ops=N fork_ops=N
+ *   secs=2 readers=4 forkers=2 stat=one|own ns=2000123456 stat_ops=N fork_ops=N
  *   stat_ops_per_s=... fork_ops_per_s=... stat_ns_per_op=...
  *   fork_ns_per_op=... events=N
  *
@@ -24,6 +26,7 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/mman.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -114,8 +117,8 @@ static void forker(int slot)
 int main(int argc, char **argv)
 {
 	unsigned long long t0, t1, ev0, ev1, ns, stat_ops = 0, fork_ops = 0;
-	int secs, readers, forkers, i, go[2];
-	const char *counters = NULL;
+	int secs, readers, forkers, own_mm, i, go[2];
+	const char *counters = NULL, *own;
 	char path[64], c;
 	pid_t pid;
 
@@ -133,7 +136,12 @@ int main(int argc, char **argv)
 	}
 	if (argc == 5)
 		counters = argv[4];
-	snprintf(path, sizeof(path), "/proc/%d/stat", getpid());
+	own = getenv("MMCONTEND_OWN");
+	own_mm = own && !strcmp(own, "1");
+	if (own_mm)
+		snprintf(path, sizeof(path), "/proc/self/stat");
+	else
+		snprintf(path, sizeof(path), "/proc/%d/stat", getpid());
 
 	sh = mmap(NULL, sizeof(*sh), PROT_READ | PROT_WRITE,
 		  MAP_SHARED | MAP_ANONYMOUS, -1, 0);
@@ -178,8 +186,9 @@ int main(int argc, char **argv)
 			fork_ops += sh->ops[i];
 	}
 	ns = t1 - t0;
-	printf("secs=%d readers=%d forkers=%d ns=%llu stat_ops=%llu fork_ops=%llu",
-	       secs, readers, forkers, ns, stat_ops, fork_ops);
+	printf("secs=%d readers=%d forkers=%d stat=%s ns=%llu stat_ops=%llu fork_ops=%llu",
+	       secs, readers, forkers, own_mm ? "own" : "one", ns,
+	       stat_ops, fork_ops);
 	printf(" stat_ops_per_s=%.1f fork_ops_per_s=%.1f",
 	       stat_ops * 1e9 / ns, fork_ops * 1e9 / ns);
 	printf(" stat_ns_per_op=%.1f fork_ns_per_op=%.1f",
