@@ -63,7 +63,7 @@ function add(arr, key, v) {
 }
 /^CONTEND / {
 	c = kv($0, "config")
-	r = kv($0, "round")
+	r = kv($0, "round") + 0
 	secs[k] = kv($0, "secs")
 	readers[k] = kv($0, "readers")
 	forkers[k] = kv($0, "forkers")
