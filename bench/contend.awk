@@ -1,8 +1,8 @@
 # SPDX-License-Identifier: GPL-2.0
 # `scripts/bench --contention`'s report: reads the guest logs (the CONTEND
-# lines of bench/contend.sh), prints a table per kernel and writes the
-# rows (keys: see scripts/bench) to the file named by -v json=FILE, one
-# object per line.  Medians and min-max over the rounds; "paired" (median,
+# lines of bench/contend.sh; -v clock=icount: the runs were under
+# icount), prints a table per kernel and writes the rows (keys: see
+# scripts/bench) to the file named by -v json=FILE, one object per line.  Medians and min-max over the rounds; "paired" (median,
 # interquartile range, min..max) is each round's all/none ratio of ops/s
 # (the two runs next to each other in time), so a drift of the host's
 # speed over the boot cancels out.  POSIX awk (mawk).
@@ -85,10 +85,15 @@ function add(arr, key, v) {
 }
 
 END {
+	if (clock == "icount")
+		clockname = "icount (1 ns = 1 instruction)"
+	else
+		clockname = "guest wall clock"
 	for (ki = 1; ki <= nk; ki++) {
 		k = kernels[ki]
-		printf "\n== %s: -smp %d, guest wall clock, %d rounds of %d s, %d stat readers (%s) + %d forkers at once\n",
-		       k, cpus[k], rounds[k], secs[k], readers[k],
+		printf "\n== %s: -smp %d, %s, %d rounds of %d s, %d stat readers (%s) + %d forkers at once\n",
+		       k, cpus[k], clockname,
+		       rounds[k], secs[k], readers[k],
 		       stat[k] == "own" ? "each its own mm" : "one mm",
 		       forkers[k]
 		if (!(k in done))
@@ -123,8 +128,9 @@ END {
 				       w, c, m, sprintf("(%.0f-%.0f)", minof(rate[key]),
 					maxof(rate[key])), median(nsop[key]),
 				       c == "none" ? "-" : sprintf("%+.1f%%", (ratio - 1) * 100), ps
-				printf "{\"kernel\": \"%s\", \"workload\": \"%s\", \"config\": \"%s\", \"smp\": %d, \"stat\": \"%s\", \"secs\": %d, \"readers\": %d, \"forkers\": %d, \"runs\": %d, \"ops_per_s\": %.1f, \"ops_per_s_min\": %.1f, \"ops_per_s_max\": %.1f, \"ns_per_op\": %.1f, \"ns_per_op_min\": %.1f, \"ns_per_op_max\": %.1f, \"ratio\": %s, \"paired_ratio\": %s, \"paired_ratio_q1\": %s, \"paired_ratio_q3\": %s, \"paired_ratio_min\": %s, \"paired_ratio_max\": %s, \"events_per_s\": %s}\n",
-				       k, w, c, cpus[k], stat[k], secs[k], readers[k], forkers[k],
+				printf "{\"kernel\": \"%s\", \"workload\": \"%s\", \"config\": \"%s\", \"smp\": %d, \"clock\": \"%s\", \"stat\": \"%s\", \"secs\": %d, \"readers\": %d, \"forkers\": %d, \"runs\": %d, \"ops_per_s\": %.1f, \"ops_per_s_min\": %.1f, \"ops_per_s_max\": %.1f, \"ns_per_op\": %.1f, \"ns_per_op_min\": %.1f, \"ns_per_op_max\": %.1f, \"ratio\": %s, \"paired_ratio\": %s, \"paired_ratio_q1\": %s, \"paired_ratio_q3\": %s, \"paired_ratio_min\": %s, \"paired_ratio_max\": %s, \"events_per_s\": %s}\n",
+				       k, w, c, cpus[k], (clock == "" ? "wall" : clock),
+				       stat[k], secs[k], readers[k], forkers[k],
 				       split(rate[key], tmp, " "), m, minof(rate[key]),
 				       maxof(rate[key]), median(nsop[key]),
 				       minof(nsop[key]), maxof(nsop[key]),
