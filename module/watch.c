@@ -134,7 +134,8 @@ void mmrefs_watch_hint(const struct mm_struct *mm, enum mmrefs_cause cause,
  *    use reference (SITE_LAZY_INC: a +1 there is one, SITE_LAZY_DEC: -1);
  *  - the rest of kthread_use_mm()/kthread_unuse_mm(): the use reference
  *    (SITE_USE_MM), held by the thread between the two;
- *  - copy_process(): copy_mm()'s mmget() of a new thread (SITE_CLONE);
+ *  - copy_process(), or copy_mm() where it is not inlined: the mmget()
+ *    of a new thread (SITE_CLONE);
  *  - __mmput() (or mmput(), mmput_async_fn() where it is inlined): the
  *    mmdrop() of the users' shared reference;
  *  - __khugepaged_enter()/__khugepaged_exit(): khugepaged's reference,
@@ -159,6 +160,8 @@ static const struct {
 	{ "kthread_unuse_mm", SITE_LAZY_INC | SITE_USE_MM },
 	{ "kthread_use_mm", SITE_LAZY_DEC | SITE_USE_MM },
 	{ "copy_process", SITE_CLONE },
+	/* where copy_mm() is out of line (the debug-rt kernel) */
+	{ "copy_mm", SITE_CLONE },
 	{ "__khugepaged_", SITE_KHUGEPAGED },
 	{ "__mmput", SITE_TEARDOWN },
 	/* where __mmput() is inlined into them (the debug kernel) */
