@@ -5,9 +5,12 @@
 #   make deps     install build/test dependencies and the guest kernels
 #   make check    lint, build and VM-test against Debian 6.1, 6.12 and
 #                 6.12-rt (PREEMPT_RT)
-#   make check-debug  build a KASAN/lockdep/PROVE_RCU/ODEBUG kernel from
-#                 linux-source-6.1 (once, .cache/debug-kernel/) and run
-#                 the kselftests (and scripts/stress, if present) on it
+#   make check-debug  build two KASAN/lockdep/PROVE_RCU/ODEBUG kernels,
+#                 `debug` from linux-source-6.1 and `debug-rt` from
+#                 linux-source-6.12 with PREEMPT_RT (once each,
+#                 .cache/debug-kernel/, .cache/debug-rt-kernel/) and run
+#                 the kselftests (and scripts/stress, if present) on each
+#                 (KERNEL=debug-rt make check-debug: one kernel)
 #   make demo     boot a guest and show mmrefs following a process
 #                 (KERNEL=6.12 or KERNEL=6.12-rt make demo for the others)
 #   make bench    what mmrefs costs against no tracer, ftrace kprobe
@@ -43,7 +46,7 @@ clean:
 	fi
 	$(MAKE) -C tools clean
 
-# Also forget the downloaded kernels, the debug kernel and the extracted
+# Also forget the downloaded kernels, the debug kernels and the extracted
 # linux-source files.
 distclean: clean
 	rm -rf .cache
@@ -54,8 +57,9 @@ deps:
 check:
 	@scripts/check
 
+# Both debug kernels unless KERNEL is given.
 check-debug:
-	@scripts/check-debug
+	@scripts/check-debug $(if $(filter file,$(origin KERNEL)),,$(KERNEL))
 
 demo: deps
 	@scripts/vmtest --kernel $(KERNEL) -- sh /mmrefs/scripts/demo-guest.sh
