@@ -67,6 +67,7 @@ static const struct helper {
 	{ "mmdrop_lazy_tlb", COUNT, false },
 	{ "mmdrop_lazy_tlb_sched", COUNT, false },
 	{ "mmdrop_sched", COUNT, false },
+	{ "mmdrop_async", COUNT, false },	/* kernel/fork.c: signal->oom_mm */
 };
 
 /* A locked op in a helper instance; skip: the innermost helper disowns it. */
