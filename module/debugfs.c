@@ -180,6 +180,11 @@ static void entry_values(const struct table_iter *it, const struct mmrefs_mm *c,
 		v->users = c->users;
 		v->count = c->count;
 		v->src = "watch";
+	} else if (mmrefs_entry_exact(c)) {
+		/* the sums of every write; lazy-TLB moves are not in them */
+		v->users = c->users;
+		v->count = c->count + v->lazy;
+		v->src = "exact";
 	} else if (live) {
 		v->users = c->snap_users;
 		v->count = c->snap_count;
@@ -215,6 +220,15 @@ static int mms_show(struct seq_file *m, void *v)
 	if (it->mem)
 		seq_printf(m, " live_users=%d live_count=%d",
 			   it->mem_users, it->mem_count);
+	/* exact mode: the sums beside the counters read under task_lock */
+	if (mmrefs_entry_exact(c)) {
+		seq_printf(m, " exact=%s sum_users=%d sum_count=%d",
+			   c->exact == MMREFS_EXACT_BIRTH ? "birth" : "sampled",
+			   c->users, c->count);
+		if (c->snap_gen >= it->gen)
+			seq_printf(m, " read_users=%d read_count=%d",
+				   c->snap_users, c->snap_count);
+	}
 	seq_printf(m, " watch_slot=%d observer=%u age_ms=%llu", c->watch - 1,
 		   c->observer,
 		   div_u64(ktime_get_ns() - c->born, NSEC_PER_MSEC));
@@ -577,6 +591,7 @@ static int stats_show(struct seq_file *m, void *v)
 	unsigned int s;
 
 	mmrefs_probes_show(m);
+	mmrefs_sites_stats(m);
 	for (s = 0; s < MMREFS_NR_STATS; s++)
 		seq_printf(m, "%s=%lu\n", mmrefs_stat_name(s),
 			   mmrefs_stat_sum(s));
@@ -726,6 +741,61 @@ static const struct file_operations single_fops = {
 	.release = single_release,
 };
 
+/*
+ * sites takes a whole list (sites.c), in as many writes as it needs: each
+ * complete line is checked as it arrives, a bad one fails its write, and
+ * the list replaces the one in use when the file is closed.
+ */
+static int sites_show(struct seq_file *m, void *v)
+{
+	mmrefs_sites_show(m);
+	return 0;
+}
+
+static int sites_open(struct inode *inode, struct file *file)
+{
+	return single_open(file, sites_show, NULL);
+}
+
+static ssize_t sites_write(struct file *file, const char __user *ubuf,
+			   size_t count, loff_t *ppos)
+{
+	struct seq_file *m = file->private_data;
+	char buf[256];
+	size_t done, n;
+	int err;
+
+	for (done = 0; done < count; done += n) {
+		n = min(count - done, sizeof(buf));
+		if (copy_from_user(buf, ubuf + done, n))
+			return -EFAULT;
+		if (memchr(buf, '\0', n))
+			return -EINVAL;
+		err = mmrefs_sites_write(buf, n, &m->private);
+		if (err)
+			return err;
+	}
+	return count;
+}
+
+static int sites_release(struct inode *inode, struct file *file)
+{
+	struct seq_file *m = file->private_data;
+	int err = mmrefs_sites_commit(&m->private);
+
+	single_release(inode, file);
+	return err;
+}
+
+static const struct file_operations sites_fops = {
+	.owner = THIS_MODULE,
+	.open = sites_open,
+	.read = seq_read,
+	.write = sites_write,
+	.llseek = seq_lseek,
+	.release = sites_release,
+};
+
 int mmrefs_debugfs_init(void)
 {
 	const struct debugfs_file *f;
@@ -737,6 +807,7 @@ int mmrefs_debugfs_init(void)
 	     f++)
 		debugfs_create_file(f->name, f->mode, mmrefs_dir, (void *)f,
 				    f->table ? &table_fops : &single_fops);
+	debugfs_create_file("sites", 0600, mmrefs_dir, NULL, &sites_fops);
 	return 0;
 }
 

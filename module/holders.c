@@ -249,7 +249,13 @@ void mmrefs_holders_event(struct mmrefs_mm *e, const struct mmrefs_event *ev)
 	case MMREFS_OP_MMPUT:
 		if (ev->cause == MMREFS_CAUSE_PUT ||
 		    ev->cause == MMREFS_CAUSE_ASYNC)
-			holder_del_match(e, MMREFS_HOLD_GET, ev->pid, e->watch);
+			/*
+			 * a write seen itself (watched, or exact mode): every
+			 * get is seen too, so a put by another task gives
+			 * back the oldest
+			 */
+			holder_del_match(e, MMREFS_HOLD_GET, ev->pid,
+					 e->watch || ev->counter);
 		break;
 	case MMREFS_OP_USE:
 		h = holder_find(e, MMREFS_HOLD_BORROWED, ev->pid);

@@ -9,11 +9,12 @@
  * mmgrab() borrowers and lazy-TLB users); the last mmdrop() frees it.
  *
  * Output: /sys/kernel/debug/mmrefs/ (mms, history, holders, leaks, stats,
- * filter, enable, watch)
+ * filter, enable, watch, sites)
  * and the mmrefs:mmrefs_event trace event.  See Documentation/design.rst;
  * each file says what it owns and which locks protect it.  The data path
- * runs one way: probes.c and watch.c -> table.c -> holders.c, with
- * stats.c and names.c as leaves; debugfs.c only reads and sets.
+ * runs one way: probes.c, watch.c and sites.c -> table.c -> holders.c,
+ * with write.c, stats.c and names.c as leaves; debugfs.c only reads and
+ * sets.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -35,11 +36,14 @@ static int __init mmrefs_init(void)
 	err = mmrefs_watch_init();
 	if (err)
 		goto out_table_exit;
+	err = mmrefs_sites_init();
+	if (err)
+		goto out_watch_exit;
 
 	/* Arm the probes before seeding, so no free can slip between. */
 	err = mmrefs_probes_init();
 	if (err)
-		goto out_watch_exit;
+		goto out_sites_exit;
 	mmrefs_table_seed();
 
 	err = mmrefs_debugfs_init();
@@ -52,6 +56,8 @@ static int __init mmrefs_init(void)
 
 out_probes_exit:
 	mmrefs_probes_exit();
+out_sites_exit:
+	mmrefs_sites_exit();
 out_watch_exit:
 	mmrefs_watch_exit();
 out_table_exit:
@@ -66,6 +72,7 @@ static void __exit mmrefs_exit(void)
 	mmrefs_debugfs_exit();
 	/* before the probes: a disarm's mmdrop may be the free */
 	mmrefs_watch_exit();
+	mmrefs_sites_exit();
 	mmrefs_probes_exit();
 	mmrefs_table_exit();
 	mmrefs_holders_exit();

@@ -7,6 +7,8 @@
  *   main.c, debugfs.c   load order; the files, every command parsed once
  *   probes.c            kprobes: each hit becomes a struct mmrefs_change
  *   watch.c             watchpoints: each trapped write a struct mmrefs_write
+ *   sites.c             exact mode: a probe at each listed write, the same
+ *   write.c             what a write is: decoder, site names, put hints
  *   table.c             per-mm state, history rings, filter, trace event
  *   holders.c           who holds each mm (mmrefs_holder_kind(): the rule)
  *   stats.c, names.c    leaves: loss counters, the names of the lists below
@@ -30,6 +32,7 @@
 #include <linux/spinlock.h>
 #include <linux/types.h>
 
+struct pt_regs;
 struct seq_file;
 
 /*
@@ -95,7 +98,9 @@ struct seq_file;
 	EM(MMREFS_CAUSE_USE_MM, 17, "use_mm")				\
 	/* khugepaged's registration reference */			\
 	EM(MMREFS_CAUSE_KHUGEPAGED, 18, "khugepaged")			\
-	EM_END(MMREFS_CAUSE_HOTPLUG, 19, "hotplug"))
+	EM(MMREFS_CAUSE_HOTPLUG, 19, "hotplug")				\
+	/* a site probe's write with no better cause (exact mode) */	\
+	EM_END(MMREFS_CAUSE_SITE, 20, "site"))
 
 /* Which counter a watchpoint saw written (mmrefs_event.counter). */
 #define MMREFS_COUNTERS MMREFS_LIST(					\
@@ -179,6 +184,13 @@ struct mmrefs_holder {
 	char comm[TASK_COMM_LEN];
 };
 
+/* How an entry's exact chains began (exact mode, sites.c). */
+enum mmrefs_exact {
+	MMREFS_EXACT_NO,
+	MMREFS_EXACT_BIRTH,	/* at mm_alloc()/dup_mm(): 1 and 1 */
+	MMREFS_EXACT_SAMPLED,	/* read at a site's first write, or by a reader */
+};
+
 /*
  * One tracked mm.  @node and @mm are owned by the hash table (bucket
  * locks, RCU for lookups); everything from @state on is protected by @lock.
@@ -208,6 +220,8 @@ struct mmrefs_mm {
 	int snap_threads;	/* user tasks whose ->mm it is */
 	bool snap_khugepaged;	/* registered with khugepaged (MMF_VM_HUGEPAGE) */
 	bool over_max;		/* allocated past max_mms for a watch */
+	u8 exact;		/* enum mmrefs_exact: how the chains began */
+	unsigned int exact_gen;	/* exact while the current exact mode's */
 	struct mmrefs_event ring[];
 };
 
@@ -288,6 +302,7 @@ struct mmrefs_change {
 	int users_old, users_new;
 	int count_old, count_new;
 	bool transient;		/* a get its caller puts again before it returns */
+	int exact_count;	/* an exact mm_count chain moves by this */
 };
 
 /* table.c: per-mm state.  @mm must be pinned by the caller. */
@@ -322,6 +337,14 @@ struct mmrefs_write {
 	struct mmrefs_at at;	/* out: which event it became */
 };
 
+/* table.c: exact mode's side (sites.c) */
+int mmrefs_site_record(const struct mm_struct *mm, struct mmrefs_write *wr);
+bool mmrefs_entry_watched(const struct mm_struct *mm);
+bool mmrefs_entry_exact(const struct mmrefs_mm *e);
+void mmrefs_exact_begin(void);
+void mmrefs_exact_end(void);
+bool mmrefs_exact_on(void);
+
 /* table.c: watch mode's side of an entry; see watch.c. */
 int mmrefs_watch_prepare(struct mm_struct *mm, struct task_struct *owner);
 int mmrefs_watch_attach(struct mm_struct *mm, unsigned int slot);
@@ -348,6 +371,60 @@ unsigned int mmrefs_lazy_refs(const void *mm, const void * const *lazy,
 			      unsigned int nr);
 unsigned int mmrefs_collect_lazy(const void **lazy, unsigned int max);
 
+/* write.c: what one write of a counter is (watch.c, sites.c) */
+enum mmrefs_insn_kind {
+	MMREFS_INSN_NONE, MMREFS_INSN_INC, MMREFS_INSN_DEC, MMREFS_INSN_ADD,
+	MMREFS_INSN_SUB, MMREFS_INSN_CMPXCHG, MMREFS_INSN_XADD,
+};
+
+/* A decoded locked read-modify-write: disp(base,index,scale). */
+struct mmrefs_insn {
+	enum mmrefs_insn_kind kind;
+	u8 len;
+	u8 reg;			/* cmpxchg/xadd source register */
+	s8 base, index;		/* register numbers, -1: none */
+	u8 scale;
+	int imm;		/* add/sub */
+	int disp;
+};
+
+/* What a site's function makes of its writes (mmrefs_site_flags()). */
+#define MMREFS_SITE_LAZY_INC	BIT(0)	/* a +1 there is a lazy-TLB one */
+#define MMREFS_SITE_LAZY_DEC	BIT(1)	/* ... a -1 */
+#define MMREFS_SITE_USE_MM	BIT(2)
+#define MMREFS_SITE_CLONE	BIT(3)
+#define MMREFS_SITE_TEARDOWN	BIT(4)
+#define MMREFS_SITE_KHUGEPAGED	BIT(5)
+#define MMREFS_SITE_KNOWN	BIT(7)
+
+unsigned int mmrefs_insn_decode(const u8 *p, unsigned int avail,
+				struct mmrefs_insn *in);
+unsigned long mmrefs_insn_reg(struct pt_regs *regs, unsigned int reg);
+unsigned long mmrefs_insn_addr(const struct mmrefs_insn *in,
+			       struct pt_regs *regs);
+int mmrefs_insn_delta(const struct mmrefs_insn *in);
+u8 mmrefs_name_flags(const char *name);
+u8 mmrefs_site_flags(unsigned long site);
+enum mmrefs_op mmrefs_write_op(enum mmrefs_counter ctr,
+			       enum mmrefs_insn_kind kind, int delta, u8 flags);
+enum mmrefs_cause mmrefs_write_cause(enum mmrefs_op op, u8 flags);
+void mmrefs_put_hint(const struct mm_struct *mm, enum mmrefs_cause cause,
+		     unsigned long site);
+bool mmrefs_put_hint_take(const struct mm_struct *mm, unsigned long *site,
+			  enum mmrefs_cause *cause);
+
+/* sites.c: exact mode, a probe at every listed write */
+int mmrefs_sites_init(void);
+void mmrefs_sites_exit(void);
+int mmrefs_sites_write(const char *buf, size_t len, void **state);
+int mmrefs_sites_commit(void **state);
+void mmrefs_sites_clear(void);
+void mmrefs_sites_show(struct seq_file *m);
+void mmrefs_sites_stats(struct seq_file *m);
+void mmrefs_sites_learn(unsigned long site, enum mmrefs_counter ctr,
+			const struct mmrefs_insn *in);
+unsigned long mmrefs_sites_origin(unsigned long ip);
+
 /* watch.c: hardware data watchpoints on chosen mms' counters */
 int mmrefs_watch_init(void);
 void mmrefs_watch_exit(void);
@@ -357,8 +434,6 @@ void mmrefs_watch_clear(void);
 int mmrefs_watch_stacks(bool on);
 void mmrefs_watch_show(struct seq_file *m);
 bool mmrefs_watched(const struct mm_struct *mm);
-void mmrefs_watch_hint(const struct mm_struct *mm, enum mmrefs_cause cause,
-		       unsigned long site);
 
 /* holders.c: who holds each mm */
 extern unsigned int mmrefs_max_holders;

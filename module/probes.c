@@ -120,7 +120,7 @@ static void probe_put(struct pt_regs *regs, enum mmrefs_cause cause)
 		cause = MMREFS_CAUSE_EXIT;
 	else if (current->in_execve && current->mm != mm)
 		cause = MMREFS_CAUSE_EXEC;
-	mmrefs_watch_hint(mm, cause, site);
+	mmrefs_put_hint(mm, cause, site);
 	probe_record(mm, MMREFS_OP_PUT, cause, site, -1, 0, false);
 }
 
@@ -238,7 +238,22 @@ NOKPROBE_SYMBOL(mm_access_ret);
 struct use_mm_data {
 	struct mm_struct *mm;
 	int count;
+	bool was_lazy;		/* the thread's lazy active_mm already */
 };
+
+/*
+ * Before 6.2 (no mmgrab_lazy_tlb(), see Kbuild), a kernel thread's lazy-TLB reference
+ * and its use reference are one: kthread_use_mm() of the mm that is
+ * already its active_mm takes none (the lazy one becomes the use one),
+ * and kthread_unuse_mm() keeps the use one as the lazy one.  Exact mode
+ * (sites.c) leaves lazy-TLB references out of its chains, so these
+ * probes move the chain for them.
+ */
+#ifdef MMREFS_LAZY_TLB_HELPERS
+#define LAZY_IS_USE	false
+#else
+#define LAZY_IS_USE	true
+#endif
 
 static int use_mm_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
 {
@@ -246,6 +261,7 @@ static int use_mm_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
 
 	d->mm = probe_arg_mm(regs);
 	d->count = atomic_read(&d->mm->mm_count);
+	d->was_lazy = current->active_mm == d->mm;
 	return 0;
 }
 
@@ -255,11 +271,20 @@ NOKPROBE_SYMBOL(use_mm_entry);
 static int use_mm_ret(struct kretprobe_instance *ri, struct pt_regs *regs)
 {
 	struct use_mm_data *d = (struct use_mm_data *)ri->data;
+	int count = atomic_read(&d->mm->mm_count);
+	struct mmrefs_change chg = {
+		.op = MMREFS_OP_USE,
+		.cause = MMREFS_CAUSE_KTHREAD,
+		.site = get_kretprobe_retaddr(ri),
+		.users_old = atomic_read(&d->mm->mm_users),
+		.count_old = d->count,
+		.count_new = count,
+		.exact_count = LAZY_IS_USE && d->was_lazy,
+	};
 
 	probe_hit(HOOK_USE_MM);
-	probe_record(d->mm, MMREFS_OP_USE, MMREFS_CAUSE_KTHREAD,
-		     get_kretprobe_retaddr(ri), 0,
-		     atomic_read(&d->mm->mm_count) - d->count, true);
+	chg.users_new = chg.users_old;
+	mmrefs_record(d->mm, &chg);
 	return 0;
 }
 
@@ -273,9 +298,20 @@ NOKPROBE_SYMBOL(use_mm_ret);
  */
 static int unuse_mm_pre(struct kprobe *kp, struct pt_regs *regs)
 {
+	struct mm_struct *mm = probe_arg_mm(regs);
+	struct mmrefs_change chg = {
+		.op = MMREFS_OP_UNUSE,
+		.cause = MMREFS_CAUSE_KTHREAD,
+		.site = probe_caller(regs),
+		.users_old = atomic_read(&mm->mm_users),
+		.count_old = atomic_read(&mm->mm_count),
+		.exact_count = LAZY_IS_USE ? -1 : 0,
+	};
+
 	probe_hit(HOOK_UNUSE_MM);
-	probe_record(probe_arg_mm(regs), MMREFS_OP_UNUSE, MMREFS_CAUSE_KTHREAD,
-		     probe_caller(regs), 0, 0, false);
+	chg.users_new = chg.users_old;
+	chg.count_new = chg.count_old;
+	mmrefs_record(mm, &chg);
 	return 0;
 }
 

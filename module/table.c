@@ -85,6 +85,14 @@ static atomic_t nr_mms = ATOMIC_INIT(0);
  */
 static atomic_t nr_over_max = ATOMIC_INIT(0);
 
+/*
+ * Exact mode (sites.c): odd while every listed site is armed.  An entry's
+ * chains are exact sums while its exact_gen is the current odd value;
+ * any other entry is synced from its counters (entry_sync()) the first
+ * time a site or a reader sees it.
+ */
+static unsigned int exact_gen;
+
 static struct mmrefs_mm **retired;	/* mmrefs_retired_max slots */
 static atomic_t retired_head = ATOMIC_INIT(0);
 static atomic_t nr_retired = ATOMIC_INIT(0);
@@ -352,6 +360,37 @@ static int lazy_now(const void *mm)
 	return refs;
 }
 
+static bool entry_exact(const struct mmrefs_mm *e)
+{
+	unsigned int gen = READ_ONCE(exact_gen);
+
+	return (gen & 1) && e->exact_gen == gen;
+}
+
+/* For readers, of their copy of an entry. */
+bool mmrefs_entry_exact(const struct mmrefs_mm *e)
+{
+	return entry_exact(e);
+}
+
+/*
+ * Start @e's exact chains from @mm's counters, read now: mm_users as it
+ * is, mm_count without the lazy-TLB references (no site probes those).
+ * Caller holds e->lock and pins @mm; every write whose site fires after
+ * this waits for the lock, so none is counted twice or missed (see
+ * mmrefs_exact_begin()).
+ */
+static void entry_sync(struct mmrefs_mm *e, const struct mm_struct *mm,
+		       enum mmrefs_exact how)
+{
+	lockdep_assert_held(&e->lock);
+	e->users = atomic_read(&mm->mm_users);
+	e->count = atomic_read(&mm->mm_count) - lazy_now(mm);
+	e->lazy = 0;
+	e->exact = how;
+	e->exact_gen = READ_ONCE(exact_gen);
+}
+
 /* Caller is in an RCU read-side section (probe handlers run preempt-off). */
 static bool table_filter_match(const struct mmrefs_mm *e)
 {
@@ -521,11 +560,12 @@ static void entry_event(struct mmrefs_mm *e, const struct mmrefs_change *chg)
 	raw_spin_lock_irqsave(&e->lock, flags);
 	/*
 	 * A watched mm's counters move only with its trapped writes
-	 * (mmrefs_watch_record()): a probe's get, put or grab is that same
+	 * (mmrefs_watch_record()), an exact one's with its site probes
+	 * (mmrefs_site_record()): a probe's get, put or grab is that same
 	 * write seen a second time, and the other probe events keep the
-	 * trapped values, so each counter's sequence stays gapless.
+	 * chains, so each counter's sequence stays gapless.
 	 */
-	if (e->watch) {
+	if (e->watch || entry_exact(e)) {
 		if (op == MMREFS_OP_GET || op == MMREFS_OP_PUT ||
 		    op == MMREFS_OP_GRAB) {
 			raw_spin_unlock_irqrestore(&e->lock, flags);
@@ -535,6 +575,8 @@ static void entry_event(struct mmrefs_mm *e, const struct mmrefs_change *chg)
 		ev.users_new = e->users;
 		ev.count_old = e->count;
 		ev.count_new = e->count;
+		if (!e->watch)
+			ev.count_new += chg->exact_count;
 		ev.observer = e->observer;
 	} else {
 		record = record && table_filter_match(e);
@@ -563,23 +605,50 @@ static void entry_event(struct mmrefs_mm *e, const struct mmrefs_change *chg)
 	entry_emit(e, &ev, record);
 }
 
-/* A new mm (fork's dup_mm, exec's mm_alloc): @mm is pinned by @owner. */
+/*
+ * A new mm (fork's dup_mm, exec's mm_alloc): @mm is pinned by @owner.  In
+ * exact mode a site may have seen the new mm first (fork's khugepaged
+ * registration, a failed fork's mmput()): that entry is this mm's, synced
+ * from its first write, and keeps its chains.
+ */
 void mmrefs_new(const struct mm_struct *mm, struct task_struct *owner,
 		enum mmrefs_cause cause, unsigned long site)
 {
-	struct mmrefs_mm *e = entry_alloc(NULL, false);
+	struct mmrefs_change chg = {
+		.op = MMREFS_OP_NEW, .cause = cause, .site = site,
+	};
+	struct mmrefs_mm *e;
+	unsigned long flags;
 
+	rcu_read_lock();
+	e = table_lookup(mm);
+	if (e && entry_exact(e)) {
+		raw_spin_lock_irqsave(&e->lock, flags);
+		e->tgid = owner->tgid;
+		strscpy_pad(e->comm, owner->comm, sizeof(e->comm));
+		raw_spin_unlock_irqrestore(&e->lock, flags);
+		entry_event(e, &chg);
+		rcu_read_unlock();
+		return;
+	}
+	rcu_read_unlock();
+	e = entry_alloc(NULL, false);
 	if (!e)
 		return;
 	e->tgid = owner->tgid;
 	strscpy_pad(e->comm, owner->comm, sizeof(e->comm));
+	chg.users_new = atomic_read(&mm->mm_users);
+	chg.count_new = atomic_read(&mm->mm_count);
 	rcu_read_lock();
 	entry_insert(e, mm, true);
-	entry_event(e, &(struct mmrefs_change){
-		.op = MMREFS_OP_NEW, .cause = cause, .site = site,
-		.users_new = atomic_read(&mm->mm_users),
-		.count_new = atomic_read(&mm->mm_count),
-	});
+	entry_event(e, &chg);
+	/* nothing else knew the mm before: these are its first values */
+	raw_spin_lock_irqsave(&e->lock, flags);
+	if ((READ_ONCE(exact_gen) & 1) && !entry_exact(e)) {
+		e->exact = MMREFS_EXACT_BIRTH;
+		e->exact_gen = READ_ONCE(exact_gen);
+	}
+	raw_spin_unlock_irqrestore(&e->lock, flags);
 	rcu_read_unlock();
 }
 
@@ -720,6 +789,8 @@ void mmrefs_watch_detach(struct mm_struct *mm, unsigned long site)
 	ev.observer = e->observer;
 	e->watch = 0;
 	e->observer = 0;
+	/* the watch's chains count lazy-TLB moves: sync again */
+	e->exact_gen = 0;
 	entry_apply(e, &ev, record);
 	raw_spin_unlock_irqrestore(&e->lock, flags);
 	entry_emit(e, &ev, record);
@@ -835,6 +906,136 @@ int mmrefs_watch_record(const struct mm_struct *mm, struct mmrefs_write *wr)
 	entry_emit(e, &ev, record);
 	rcu_read_unlock();
 	return 0;
+}
+
+/* Whether @mm is watched, as its entry says; probe context. */
+bool mmrefs_entry_watched(const struct mm_struct *mm)
+{
+	struct mmrefs_mm *e;
+	bool watched;
+
+	rcu_read_lock();
+	e = table_lookup(mm);
+	watched = e && READ_ONCE(e->watch);
+	rcu_read_unlock();
+	return watched;
+}
+
+/*
+ * The entry of @mm for a site probe, created if missing (create-on-miss:
+ * an mm born before load, or whose birth no hook saw).  Probe context,
+ * under rcu_read_lock(); @mm is pinned by the writer.
+ */
+static struct mmrefs_mm *site_entry(const struct mm_struct *mm)
+{
+	struct mmrefs_mm *e = table_lookup(mm), *n;
+
+	if (e)
+		return e;
+	n = entry_alloc(NULL, false);
+	if (!n)
+		return NULL;
+	/* the owner, if it is the writer; a reader's refresh names it else */
+	if (current->mm == mm) {
+		n->tgid = current->tgid;
+		memcpy(n->comm, current->comm, TASK_COMM_LEN);
+	}
+	if (entry_insert(n, mm, false))
+		return n;
+	entry_discard(n);
+	return table_lookup(mm);
+}
+
+/*
+ * One write at a listed site, from its probe (sites.c), before the write
+ * (a cmpxchg: emulated, after it).  The chain of @wr->ctr moves by
+ * @wr->delta: events of one counter on two CPUs are recorded in handler
+ * order, and the sums are exact.  A watched mm's writes are the
+ * watchpoint's (they are not counted twice).  Returns 0 if recorded (or
+ * filtered out), -ENOENT if exact mode is not on yet, -EEXIST if watched,
+ * -ENOMEM without an entry.
+ */
+int mmrefs_site_record(const struct mm_struct *mm, struct mmrefs_write *wr)
+{
+	bool record = READ_ONCE(mmrefs_enabled);
+	struct mmrefs_event ev;
+	struct mmrefs_mm *e;
+	unsigned long flags;
+	int *chain;
+
+	if (!(READ_ONCE(exact_gen) & 1))
+		return -ENOENT;
+	rcu_read_lock();
+	e = site_entry(mm);
+	if (!e) {
+		rcu_read_unlock();
+		return -ENOMEM;
+	}
+	event_fill(&ev, wr->op, wr->cause, wr->site);
+	raw_spin_lock_irqsave(&e->lock, flags);
+	if (e->watch) {
+		raw_spin_unlock_irqrestore(&e->lock, flags);
+		rcu_read_unlock();
+		return -EEXIST;
+	}
+	if (!entry_exact(e))
+		entry_sync(e, mm, MMREFS_EXACT_SAMPLED);
+	/* before the write: the counter still has the old value */
+	chain = wr->ctr == MMREFS_CTR_USERS ? &e->users : &e->count;
+	wr->old = *chain;
+	wr->new = *chain + wr->delta;
+	ev.counter = wr->ctr;
+	ev.observer = e->observer;
+	ev.users_old = e->users;
+	ev.users_new = e->users;
+	ev.count_old = e->count;
+	ev.count_new = e->count;
+	if (wr->ctr == MMREFS_CTR_USERS) {
+		ev.users_old = wr->old;
+		ev.users_new = wr->new;
+	} else {
+		ev.count_old = wr->old;
+		ev.count_new = wr->new;
+	}
+	record = record && table_filter_match(e);
+	entry_apply(e, &ev, record);
+	wr->at.id = e->id;
+	wr->at.ts = ev.ts;
+	wr->at.seq = ev.seq;
+	raw_spin_unlock_irqrestore(&e->lock, flags);
+	if (!record)
+		mmrefs_count_stat(MMREFS_STAT_FILTERED);
+	entry_emit(e, &ev, record);
+	rcu_read_unlock();
+	return 0;
+}
+
+/*
+ * Exact mode on: every listed site is armed.  A write whose probe ran
+ * before this but which has not hit memory yet (a task preempted between
+ * an optimized probe and its instruction) must land before any entry is
+ * synced, or the sync would miss it: hence the grace periods, which cover
+ * int3 probes (preemption off up to the instruction) and optimized ones
+ * (a task in the detour buffer).  Process context.
+ */
+void mmrefs_exact_begin(void)
+{
+	synchronize_rcu();
+	if (IS_ENABLED(CONFIG_TASKS_RCU))
+		synchronize_rcu_tasks();
+	WRITE_ONCE(exact_gen, exact_gen | 1);
+}
+
+/* Exact mode off: every entry's chains go back to samples. */
+void mmrefs_exact_end(void)
+{
+	if (exact_gen & 1)
+		WRITE_ONCE(exact_gen, exact_gen + 1);
+}
+
+bool mmrefs_exact_on(void)
+{
+	return READ_ONCE(exact_gen) & 1;
 }
 
 /*
@@ -1130,6 +1331,13 @@ u64 mmrefs_table_refresh(void)
 			/* its leader's name now, e.g. after an exec */
 			if (p->pid == e->tgid)
 				memcpy(e->comm, p->comm, TASK_COMM_LEN);
+			/* created by a site probe run by another task */
+			if (!e->tgid && !(p->flags & PF_KTHREAD)) {
+				e->tgid = p->tgid;
+				memcpy(e->comm, p->comm, TASK_COMM_LEN);
+			}
+			if (mmrefs_exact_on() && !e->watch && !entry_exact(e))
+				entry_sync(e, mm, MMREFS_EXACT_SAMPLED);
 			raw_spin_unlock_irqrestore(&e->lock, flags);
 		}
 		task_unlock(p);

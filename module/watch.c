@@ -78,26 +78,6 @@ static DEFINE_MUTEX(watch_mutex);
 static bool watch_stacks_on;
 static struct delayed_work watch_poll_work;
 
-/* mmput() probe -> its write: who called mmput(), and why. */
-struct watch_hint {
-	struct task_struct *task;
-	const struct mm_struct *mm;
-	unsigned long site;
-	u8 cause;
-};
-
-static DEFINE_PER_CPU(struct watch_hint, watch_put_hint);
-
-/* Site classification cache: kallsyms is too slow for every trap. */
-struct site_class {
-	unsigned long site;
-	u8 flags;			/* SITE_* */
-};
-
-#define SITE_CACHE_BITS	5
-static DEFINE_PER_CPU(struct site_class [1 << SITE_CACHE_BITS], site_cache);
-static DEFINE_PER_CPU(char [KSYM_SYMBOL_LEN], site_name);
-
 static unsigned int nr_armed;	/* written under watch_mutex */
 
 bool mmrefs_watched(const struct mm_struct *mm)
@@ -112,174 +92,8 @@ bool mmrefs_watched(const struct mm_struct *mm)
 	return false;
 }
 
-void mmrefs_watch_hint(const struct mm_struct *mm, enum mmrefs_cause cause,
-		       unsigned long site)
-{
-	struct watch_hint *h;
-
-	if (!mmrefs_watched(mm))
-		return;
-	h = this_cpu_ptr(&watch_put_hint);
-	h->task = current;
-	h->mm = mm;
-	h->site = site;
-	h->cause = cause;
-}
-
-/*
- * What a write at a site is, by the function it is in:
- *  - lazy-TLB references: context_switch() (inlined into __schedule) and
- *    finish_task_switch() move them, exit_mm() (inlined into do_exit)
- *    takes one, kthread_use_mm()/kthread_unuse_mm() trade them for the
- *    use reference (SITE_LAZY_INC: a +1 there is one, SITE_LAZY_DEC: -1);
- *  - the rest of kthread_use_mm()/kthread_unuse_mm(): the use reference
- *    (SITE_USE_MM), held by the thread between the two;
- *  - copy_process(), or copy_mm() where it is not inlined: the mmget()
- *    of a new thread (SITE_CLONE);
- *  - __mmput() (or mmput(), mmput_async_fn() where it is inlined): the
- *    mmdrop() of the users' shared reference;
- *  - __khugepaged_enter()/__khugepaged_exit(): khugepaged's reference,
- *    from registering the mm until its exit (shown by holders.c from
- *    MMF_VM_HUGEPAGE, so no record of its own).
- */
-#define SITE_LAZY_INC	BIT(0)
-#define SITE_LAZY_DEC	BIT(1)
-#define SITE_USE_MM	BIT(2)
-#define SITE_CLONE	BIT(3)
-#define SITE_TEARDOWN	BIT(4)
-#define SITE_KHUGEPAGED	BIT(5)
-#define SITE_KNOWN	BIT(7)
-
-static const struct {
-	const char *prefix;
-	u8 flags;
-} site_kinds[] = {
-	{ "__schedule", SITE_LAZY_INC | SITE_LAZY_DEC },
-	{ "finish_task_switch", SITE_LAZY_INC | SITE_LAZY_DEC },
-	{ "do_exit", SITE_LAZY_INC },
-	{ "kthread_unuse_mm", SITE_LAZY_INC | SITE_USE_MM },
-	{ "kthread_use_mm", SITE_LAZY_DEC | SITE_USE_MM },
-	{ "copy_process", SITE_CLONE },
-	/* where copy_mm() is out of line (the debug-rt kernel) */
-	{ "copy_mm", SITE_CLONE },
-	{ "__khugepaged_", SITE_KHUGEPAGED },
-	{ "__mmput", SITE_TEARDOWN },
-	/* where __mmput() is inlined into them (the debug kernel) */
-	{ "mmput", SITE_TEARDOWN },
-};
-
-static u8 site_flags(unsigned long site)
-{
-	struct site_class *c;
-	unsigned int i;
-	char *name;
-
-	c = this_cpu_ptr(&site_cache[hash_long(site, SITE_CACHE_BITS)]);
-	if (c->site != site) {
-		name = *this_cpu_ptr(&site_name);
-		sprint_symbol_no_offset(name, site);
-		c->flags = SITE_KNOWN;
-		for (i = 0; i < ARRAY_SIZE(site_kinds); i++)
-			if (str_has_prefix(name, site_kinds[i].prefix))
-				c->flags |= site_kinds[i].flags;
-		c->site = site;
-	}
-	return c->flags;
-}
-
-enum insn_kind { INSN_NONE, INSN_INC, INSN_DEC, INSN_ADD, INSN_SUB,
-		 INSN_CMPXCHG, INSN_XADD };
-
-struct watch_insn {
-	enum insn_kind kind;
-	unsigned int reg;		/* cmpxchg/xadd source register */
-	int imm;
-};
-
-/* Length of a ModRM memory operand (ModRM, SIB, displacement), or 0. */
-static unsigned int modrm_len(const u8 *p, const u8 *end)
-{
-	unsigned int mod = p[0] >> 6, rm = p[0] & 7, len = 1;
-
-	if (mod == 3)
-		return 0;
-	if (rm == 4) {
-		if (p + 1 >= end)
-			return 0;
-		len++;
-		if (mod == 0 && (p[1] & 7) == 5)
-			len += 4;
-	} else if (mod == 0 && rm == 5) {
-		len += 4;		/* RIP-relative */
-	}
-	return len + (mod == 1 ? 1 : mod == 2 ? 4 : 0);
-}
-
-/*
- * Decode the locked 32-bit read-modify-write in [p, end): the forms the
- * atomic_t helpers compile to.  LOCK (0xf0) or, on a kernel whose SMP
- * alternatives were patched for one CPU, DS (0x3e); an optional REX.
- */
-static bool decode_at(const u8 *p, const u8 *end, struct watch_insn *in)
-{
-	unsigned int rex = 0, len, op;
-
-	if (*p != 0xf0 && *p != 0x3e)
-		return false;
-	if (++p < end && (*p & 0xf0) == 0x40)
-		rex = *p++;
-	/* REX.W: not a 32-bit counter; at least an opcode and a ModRM */
-	if (rex & 8 || p + 1 >= end)
-		return false;
-	op = *p++;
-	if (op == 0x0f) {
-		op = 0x0f00 | *p++;
-		if ((op != 0x0fb1 && op != 0x0fc1) || p >= end)
-			return false;
-	}
-	len = modrm_len(p, end);
-	if (!len)
-		return false;
-	in->reg = ((*p >> 3) & 7) | (rex & 4 ? 8 : 0);
-	in->imm = 0;
-	switch (op) {
-	case 0xff:
-		if ((*p >> 3 & 7) > 1)
-			return false;
-		in->kind = (*p >> 3 & 7) ? INSN_DEC : INSN_INC;
-		break;
-	case 0x83:
-		if ((*p >> 3 & 7) != 0 && (*p >> 3 & 7) != 5)
-			return false;
-		in->kind = (*p >> 3 & 7) ? INSN_SUB : INSN_ADD;
-		if (p + len >= end)
-			return false;
-		in->imm = (s8)p[len];
-		len++;
-		break;
-	case 0x0fb1:
-		in->kind = INSN_CMPXCHG;
-		break;
-	default:
-		in->kind = INSN_XADD;
-		break;
-	}
-	return p + len == end;
-}
-
-static const u8 reg_offsets[16] = {
-	offsetof(struct pt_regs, ax), offsetof(struct pt_regs, cx),
-	offsetof(struct pt_regs, dx), offsetof(struct pt_regs, bx),
-	offsetof(struct pt_regs, sp), offsetof(struct pt_regs, bp),
-	offsetof(struct pt_regs, si), offsetof(struct pt_regs, di),
-	offsetof(struct pt_regs, r8), offsetof(struct pt_regs, r9),
-	offsetof(struct pt_regs, r10), offsetof(struct pt_regs, r11),
-	offsetof(struct pt_regs, r12), offsetof(struct pt_regs, r13),
-	offsetof(struct pt_regs, r14), offsetof(struct pt_regs, r15),
-};
-
 /* The instruction that ends at @ip: shortest decodable one wins. */
-static bool decode_write(unsigned long ip, struct watch_insn *in)
+static bool decode_write(unsigned long ip, struct mmrefs_insn *in)
 {
 	u8 buf[16];
 	unsigned int k;
@@ -288,7 +102,7 @@ static bool decode_write(unsigned long ip, struct watch_insn *in)
 				     sizeof(buf)))
 		return false;
 	for (k = 3; k <= sizeof(buf); k++)
-		if (decode_at(buf + sizeof(buf) - k, buf + sizeof(buf), in))
+		if (mmrefs_insn_decode(buf + sizeof(buf) - k, k, in) == k)
 			return true;
 	pr_warn_ratelimited("watch: cannot decode the write before %pS: %*ph\n",
 			    (void *)ip, (int)sizeof(buf), buf);
@@ -302,82 +116,43 @@ static bool decode_write(unsigned long ip, struct watch_insn *in)
  * value in memory is not used where the instruction tells: another CPU
  * may have written since.
  */
-static bool write_decode(const struct watch_insn *in, struct pt_regs *regs,
+static bool write_decode(const struct mmrefs_insn *in, struct pt_regs *regs,
 			 struct mmrefs_write *wr)
 {
 	switch (in->kind) {
-	case INSN_INC:
-	case INSN_DEC:
-	case INSN_ADD:
-	case INSN_SUB:
-		wr->kind = MMREFS_WRITE_DELTA;
-		wr->delta = in->kind == INSN_INC ? 1 : in->kind == INSN_DEC ?
-			    -1 : in->kind == INSN_ADD ? in->imm : -in->imm;
-		return true;
-	case INSN_CMPXCHG:
+	case MMREFS_INSN_CMPXCHG:
 		if (!(regs->flags & X86_EFLAGS_ZF))
 			return false;
 		wr->kind = MMREFS_WRITE_VALUES;
 		wr->old = (int)regs->ax;
-		wr->new = (int)regs_get_register(regs, reg_offsets[in->reg]);
+		wr->new = (int)mmrefs_insn_reg(regs, in->reg);
 		wr->delta = wr->new - wr->old;
 		return true;
-	case INSN_XADD:
+	case MMREFS_INSN_XADD:
 		wr->kind = MMREFS_WRITE_VALUES;
-		wr->old = (int)regs_get_register(regs, reg_offsets[in->reg]);
+		wr->old = (int)mmrefs_insn_reg(regs, in->reg);
 		wr->new = wr->mem;
 		wr->delta = wr->new - wr->old;
 		return true;
 	default:
-		return false;
+		wr->kind = MMREFS_WRITE_DELTA;
+		wr->delta = mmrefs_insn_delta(in);
+		return wr->delta;
 	}
 }
 
-static enum mmrefs_op write_op(enum mmrefs_counter ctr,
-			       const struct watch_insn *in, int delta, u8 flags)
-{
-	if (ctr == MMREFS_CTR_USERS) {
-		if (delta == 1)
-			return in->kind == INSN_CMPXCHG ?
-			       MMREFS_OP_MMGET_NOT_ZERO : MMREFS_OP_MMGET;
-		return delta == -1 ? MMREFS_OP_MMPUT : MMREFS_OP_WRITE;
-	}
-	if (delta != 1 && delta != -1)
-		return MMREFS_OP_WRITE;
-	if (flags & (delta > 0 ? SITE_LAZY_INC : SITE_LAZY_DEC))
-		return MMREFS_OP_LAZY_TLB;
-	return delta == 1 ? MMREFS_OP_MMGRAB : MMREFS_OP_MMDROP;
-}
-
-/* Why, as far as the site and the task tell (holders.c relies on it). */
-static enum mmrefs_cause write_cause(enum mmrefs_op op, u8 flags)
-{
-	if (op == MMREFS_OP_LAZY_TLB)
-		return MMREFS_CAUSE_TRAP;
-	if (flags & SITE_CLONE)
-		return MMREFS_CAUSE_THREAD;
-	if (flags & SITE_KHUGEPAGED)
-		return MMREFS_CAUSE_KHUGEPAGED;
-	if (flags & SITE_USE_MM)
-		return MMREFS_CAUSE_USE_MM;
-	if (flags & SITE_TEARDOWN)
-		return MMREFS_CAUSE_TEARDOWN;
-	if (current->flags & PF_EXITING)
-		return MMREFS_CAUSE_EXIT;
-	if (current->flags & PF_KTHREAD)
-		return MMREFS_CAUSE_KTHREAD;
-	return MMREFS_CAUSE_TRAP;
-}
-
-/* One counter of @w was written by the instruction before regs->ip. */
+/*
+ * One counter of @w was written by the instruction before regs->ip; the
+ * event's site is that instruction, as in sites.c.
+ */
 static void watch_counter(struct watch *w, struct mm_struct *mm,
 			  enum mmrefs_counter ctr, struct pt_regs *regs)
 {
 	atomic_t *a = ctr == MMREFS_CTR_USERS ? &mm->mm_users : &mm->mm_count;
 	struct mmrefs_write wr = { .ctr = ctr, .mem = atomic_read(a) };
 	unsigned long site = instruction_pointer(regs);
-	struct watch_hint *h = this_cpu_ptr(&watch_put_hint);
-	struct watch_insn in = { .kind = INSN_NONE };
+	struct mmrefs_insn in = { .kind = MMREFS_INSN_NONE };
+	enum mmrefs_cause cause;
 	bool holder;
 	u8 flags = 0;
 
@@ -386,22 +161,22 @@ static void watch_counter(struct watch *w, struct mm_struct *mm,
 	if (decode_write(site, &in)) {
 		if (!write_decode(&in, regs, &wr))
 			return;
-		flags = site_flags(site);
-		wr.op = write_op(ctr, &in, wr.delta, flags);
+		site = mmrefs_sites_origin(site - in.len);
+		flags = mmrefs_site_flags(site);
+		wr.op = mmrefs_write_op(ctr, in.kind, wr.delta, flags);
+		mmrefs_sites_learn(site, ctr, &in);
 	} else {
 		mmrefs_count_stat(MMREFS_STAT_WATCH_UNDECODED);
 		wr.kind = MMREFS_WRITE_UNKNOWN;
 	}
 	WRITE_ONCE(w->last[ctr], wr.mem);
 
-	if (wr.op == MMREFS_OP_MMPUT && h->task == current && h->mm == mm) {
-		/* mmput() is out of line: name its caller */
-		site = h->site;
-		wr.cause = h->cause;
-		h->task = NULL;
-	} else {
-		wr.cause = write_cause(wr.op, flags);
-	}
+	/* mmput() is out of line: name its caller */
+	if (wr.op == MMREFS_OP_MMPUT &&
+	    mmrefs_put_hint_take(mm, &site, &cause))
+		wr.cause = cause;
+	else
+		wr.cause = mmrefs_write_cause(wr.op, flags);
 	wr.site = site;
 	if (mmrefs_watch_record(mm, &wr))
 		return;
