@@ -18,6 +18,9 @@ set -u
 ksft=/mmrefs/kselftest
 out=/tmp/kselftest.tap
 export MMREFS_KO=/mmrefs/module/mmrefs.ko
+# Exact mode's site list for this kernel (mmrefs_exact), if packed.
+sites=/mmrefs/sites/$(uname -r).txt
+[ -f "$sites" ] && export MMREFS_SITES="$sites"
 
 # Stream the TAP and keep the exit status (no pipefail in POSIX sh).
 { sh "$ksft/run_kselftest.sh" "$@"; echo $? >"$out.rc"; } | tee "$out"

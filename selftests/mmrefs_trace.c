@@ -32,7 +32,7 @@ static const char * const causes[] = {
 	"seed", "fork", "exec", "thread", "vfork", "clone_vm", "exit",
 	"get_task_mm", "mm_access", "put", "async", "proc", "kthread",
 	"teardown", "free", "trap", "observer", "use_mm", "khugepaged",
-	"hotplug",
+	"hotplug", "site",
 };
 
 static const char * const counters[] = { "-", "users", "count" };

@@ -1,0 +1,378 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Exact mode: with the site list of the running kernel written to
+ * /sys/kernel/debug/mmrefs/sites, every write of mm_users and mm_count is
+ * an event, unwatched mms included, and each counter's value is the sum
+ * of its deltas.  The list comes from $MMREFS_SITES (scripts/mmrefs-sites
+ * VMLINUX), the borrower module's from $MMREFS_BORROW_SITES or
+ * test_modules/mmrefs_borrow.sites beside this program.  Without a list
+ * the tests skip.  The list is cleared again at the end of each test.
+ *
+ * The textbook scenario, on an unwatched mm born in exact mode:
+ *   birth (fork)                          users 1 count 1
+ *   a second thread (copy_process mmget)  users 2
+ *   /proc/PID/maps read by another task:  proc_mem_open's get, put and
+ *     mmgrab (count 2); m_start's mmget_not_zero and m_stop's mmput
+ *     (users 3 -> 2); proc_map_release's mmdrop at close (count 1)
+ *   process_vm_readv(): mm_access's get and its put (users 3 -> 2)
+ *   the borrower's get_task_mm()/mmput() (users 3 -> 2)
+ *   the borrower's inlined mmgrab() (count 2), kthread_use_mm() and
+ *     kthread_unuse_mm(), its inlined mmdrop() (count 1)
+ *   the thread exits (users 1), the process exits (users 0), __mmput's
+ *     mmdrop() (count 0), then the free: users 0, count 0.
+ * Every event continues both chains (old = the previous event's new), so
+ * the history of the mm is gapless, and it ends at 0 and 0.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/uio.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "kselftest_harness.h"
+#include "mmrefs_util.h"
+
+#define SITES		MMREFS_DIR "/sites"
+#define HOLDERS		MMREFS_DIR "/holders"
+#define CHILD_COMM	"mmr_exact"
+
+/* Write @path's list and, if there, @more's to sites in one open. */
+static int sites_load(const char *path, const char *more)
+{
+	const char *files[2];
+	char buf[4096];
+	ssize_t n;
+	size_t i;
+	int fd, in, err = 0;
+
+	files[0] = path;
+	files[1] = more;
+	fd = open(SITES, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	for (i = 0; i < ARRAY_SIZE(files) && !err; i++) {
+		if (!files[i])
+			continue;
+		in = open(files[i], O_RDONLY | O_CLOEXEC);
+		if (in < 0) {
+			err = i ? 0 : -errno;	/* the module's is optional */
+			continue;
+		}
+		while (!err && (n = read(in, buf, sizeof(buf))) > 0)
+			if (write(fd, buf, n) != n)
+				err = -errno;
+		close(in);
+	}
+	if (close(fd) && !err)
+		err = -errno;
+	return err;
+}
+
+static const char *borrow_sites(void)
+{
+	static char path[512];
+	const char *env = getenv("MMREFS_BORROW_SITES");
+	ssize_t n;
+
+	if (env)
+		return env;
+	n = readlink("/proc/self/exe", path, sizeof(path) - 64);
+	if (n <= 0)
+		return NULL;
+	path[n] = '\0';
+	strcpy(strrchr(path, '/') + 1, "test_modules/mmrefs_borrow.sites");
+	return path;
+}
+
+FIXTURE(exact) {
+	pid_t child;
+	int release_fd;
+};
+
+FIXTURE_SETUP(exact)
+{
+	const char *list = getenv("MMREFS_SITES");
+	const char *why = mmrefs_missing() ?: borrow_missing();
+
+	self->child = -1;
+	self->release_fd = -1;
+	if (why)
+		SKIP(return, "%s", why);
+	if (!list)
+		SKIP(return, "no site list: set MMREFS_SITES (scripts/mmrefs-sites)");
+	ASSERT_EQ(0, sites_load(list, borrow_sites()));
+	mmrefs_reset_filter();
+}
+
+FIXTURE_TEARDOWN(exact)
+{
+	mmrefs_waiter_reap(&self->child, &self->release_fd);
+	borrow_cmd("release all");
+	mmrefs_write_file(SITES, "clear\n");
+}
+
+/* Every vmlinux site is armed, lazy, or refused with a reason. */
+TEST_F(exact, every_site_armed_or_explained)
+{
+	const char *text, *line;
+	char state[16], why[32], site[96];
+	int armed = 0, lazy = 0, refused = 0;
+
+	if (_metadata->skip)
+		return;
+	text = mmrefs_read_file(SITES);
+	ASSERT_NE(NULL, text);
+	ASSERT_NE(NULL, strstr(text, " exact=on ")) TH_LOG("%.300s", text);
+	for (line = strstr(text, "\nsite="); line; line = strstr(line + 1, "\nsite=")) {
+		ASSERT_EQ(0, mmrefs_field_str(line + 1, "state", state,
+					      sizeof(state)));
+		mmrefs_field_str(line + 1, "site", site, sizeof(site));
+		if (!strcmp(state, "armed")) {
+			armed++;
+		} else if (!strcmp(state, "lazy")) {
+			lazy++;
+		} else if (!strcmp(state, "refused")) {
+			refused++;
+			EXPECT_EQ(0, mmrefs_field_str(line + 1, "why", why,
+						      sizeof(why)));
+			TH_LOG("refused: %s why=%s", site, why);
+		} else {
+			/* waiting: a module's, whose module is not loaded */
+			EXPECT_EQ(NULL, strstr(line, "module=vmlinux"))
+				TH_LOG("%.200s", line + 1);
+		}
+	}
+	TH_LOG("armed=%d lazy=%d refused=%d", armed, lazy, refused);
+	EXPECT_LT(20, armed);
+	EXPECT_LT(0, lazy);
+	/* the sites of the missing transitions are armed */
+	EXPECT_NE(NULL, strstr(text, "site=m_start+"));
+	EXPECT_NE(NULL, strstr(text, "site=proc_map_release+"));
+	EXPECT_NE(NULL, strstr(mmrefs_read_file(MMREFS_STATS), " exact=on\n"));
+}
+
+static char shared_word[64] = "mmrefs";
+
+static void *idle_thread(void *arg)
+{
+	for (;;)
+		pause();
+	return NULL;
+}
+
+static int child_main(int release)
+{
+	pthread_t t;
+	char c;
+
+	prctl(PR_SET_NAME, CHILD_COMM);
+	if (pthread_create(&t, NULL, idle_thread, NULL))
+		return 1;
+	while (read(release, &c, 1) < 0 && errno == EINTR)
+		;
+	return 0;
+}
+
+static pid_t child_start(int *release_fd)
+{
+	int fds[2];
+	pid_t pid;
+
+	if (pipe2(fds, O_CLOEXEC))
+		return -1;
+	pid = fork();
+	if (!pid) {
+		close(fds[1]);
+		_exit(child_main(fds[0]));
+	}
+	close(fds[0]);
+	*release_fd = fds[1];
+	return pid;
+}
+
+/* The mm of @pid has @threads threads (so its second thread is up). */
+static bool has_threads(pid_t pid, int threads)
+{
+	char path[64], buf[4096];
+	const char *t;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", pid);
+	if (mmrefs_read_into(path, buf, sizeof(buf)) < 0)
+		return false;
+	t = strstr(buf, "\nThreads:\t");
+	return t && atoi(t + 10) == threads;
+}
+
+static int index_of(const struct mmrefs_history *h, const char *op,
+		    const char *site)
+{
+	int i;
+
+	for (i = 0; i < h->nr; i++)
+		if (!strcmp(h->ev[i].op, op) &&
+		    !strncmp(h->ev[i].site, site, strlen(site)))
+			return i;
+	return -1;
+}
+
+/* The holders block of mm @id has nothing unattributed. */
+static void expect_attributed(struct __test_metadata *_metadata, long id)
+{
+	char sel[32];
+	const char *text, *block;
+
+	snprintf(sel, sizeof(sel), "mm=%ld", id);
+	ASSERT_EQ(0, mmrefs_write_file(HOLDERS, sel));
+	mmrefs_flush_lazy();
+	text = mmrefs_read_file(HOLDERS);
+	ASSERT_NE(NULL, text);
+	block = strstr(text, "src=exact");
+	EXPECT_NE(NULL, block) TH_LOG("%s", text);
+	EXPECT_NE(NULL, strstr(text, "kind=unattributed counter=users refs=0\n"))
+		TH_LOG("%s", text);
+	EXPECT_NE(NULL, strstr(text, "kind=unattributed counter=count refs=0\n"))
+		TH_LOG("%s", text);
+	mmrefs_write_file(HOLDERS, "all");
+}
+
+TEST_F(exact, textbook_unwatched_is_gapless)
+{
+	static struct mmrefs_history h;
+	char path[64], buf[64];
+	struct iovec local, remote;
+	int fd, i, status;
+	long id;
+
+	if (_metadata->skip)
+		return;
+	self->child = child_start(&self->release_fd);
+	ASSERT_LT(0, self->child);
+	ASSERT_TRUE(loop_until(has_threads(self->child, 2)));
+	id = mmrefs_id_of(self->child);
+	ASSERT_LT(0, id);
+
+	/* a /proc reader: proc_mem_open, m_start, m_stop, proc_map_release */
+	snprintf(path, sizeof(path), "/proc/%d/maps", self->child);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	ASSERT_LE(0, fd);
+	ASSERT_LT(0, read(fd, buf, sizeof(buf)));
+	close(fd);
+	/* process_vm_readv(): mm_access() */
+	local.iov_base = buf;
+	local.iov_len = sizeof(buf);
+	remote.iov_base = shared_word;	/* at the same address after fork */
+	remote.iov_len = sizeof(shared_word);
+	EXPECT_EQ((ssize_t)sizeof(shared_word),
+		  process_vm_readv(self->child, &local, 1, &remote, 1, 0));
+	/* a get borrower and a grab borrower (the module's own sites) */
+	ASSERT_EQ(0, borrow_cmd("get %d 30000", self->child));
+	ASSERT_EQ(0, borrow_cmd("release %d", self->child));
+	ASSERT_EQ(0, borrow_cmd("grab %d 30000", self->child));
+	expect_attributed(_metadata, id);
+	ASSERT_EQ(0, borrow_cmd("release %d", self->child));
+	expect_attributed(_metadata, id);
+	/* exit while nothing else holds it: teardown and free */
+	status = mmrefs_waiter_exit(&self->child, &self->release_fd);
+	EXPECT_EQ(0, status);
+	mmrefs_flush_lazy();
+	ASSERT_TRUE(loop_until(!mmrefs_history(id, &h) &&
+			       strstr(h.header, "state=freed")))
+		TH_LOG("%s", h.header);
+	EXPECT_NE(NULL, strstr(h.header, " dropped=0")) TH_LOG("%s", h.header);
+	ASSERT_LT(10, h.nr);
+	/* born in exact mode: 1 and 1, then every event continues */
+	EXPECT_STREQ("new", h.ev[0].op);
+	EXPECT_EQ(1, h.ev[0].users_new);
+	EXPECT_EQ(1, h.ev[0].count_new);
+	for (i = 1; i < h.nr; i++) {
+		EXPECT_EQ(h.ev[i - 1].users_new, h.ev[i].users_old)
+			TH_LOG("seq %ld op=%s site=%s", h.ev[i].seq,
+			       h.ev[i].op, h.ev[i].site);
+		EXPECT_EQ(h.ev[i - 1].count_new, h.ev[i].count_old)
+			TH_LOG("seq %ld op=%s site=%s", h.ev[i].seq,
+			       h.ev[i].op, h.ev[i].site);
+	}
+	EXPECT_STREQ("free", h.ev[h.nr - 1].op);
+	EXPECT_EQ(0, h.ev[h.nr - 1].users_new);
+	EXPECT_EQ(0, h.ev[h.nr - 1].count_new);
+	/* the transitions only exact mode sees, with their sites */
+	EXPECT_LE(0, index_of(&h, "mmget_not_zero", "m_start+"));
+	EXPECT_LE(0, index_of(&h, "mmdrop", "proc_map_release+"));
+	/* the thread's mmget(), where copy_mm() is inlined or not */
+	EXPECT_TRUE(index_of(&h, "mmget", "copy_process+") >= 0 ||
+		    index_of(&h, "mmget", "copy_mm+") >= 0);
+	EXPECT_LE(0, index_of(&h, "mmgrab", "borrow_"));
+	EXPECT_LE(0, index_of(&h, "mmdrop", "borrow_"));
+	for (i = 0; i < h.nr; i++)
+		TH_LOG("%s %s users=%ld->%ld count=%ld->%ld site=%s",
+		       h.ev[i].op, h.ev[i].cause, h.ev[i].users_old,
+		       h.ev[i].users_new, h.ev[i].count_old,
+		       h.ev[i].count_new, h.ev[i].site);
+}
+
+/*
+ * At a quiet moment every exact mm's sums equal its counters read under
+ * task_lock, lazy-TLB references aside.  A write in flight while mms is
+ * read can make one row differ for that read; a real difference stays.
+ */
+static int mismatches(struct __test_metadata *_metadata, bool log)
+{
+	const char *text, *line;
+	long su, sc, ru, rc, lazy;
+	int bad = 0, rows = 0;
+
+	mmrefs_flush_lazy();
+	text = mmrefs_read_file(MMREFS_MMS);
+	if (!text)
+		return -1;
+	for (line = text; line && *line; line = strchr(line, '\n'),
+	     line = line ? line + 1 : NULL) {
+		su = mmrefs_field(line, "sum_users");
+		ru = mmrefs_field(line, "read_users");
+		if (su == MMREFS_FIELD_MISSING || ru == MMREFS_FIELD_MISSING)
+			continue;
+		sc = mmrefs_field(line, "sum_count");
+		rc = mmrefs_field(line, "read_count");
+		lazy = mmrefs_field(line, "lazy");
+		rows++;
+		if (su != ru || sc != rc - lazy) {
+			bad++;
+			if (log)
+				TH_LOG("%.*s", (int)strcspn(line, "\n"), line);
+		}
+	}
+	if (log)
+		TH_LOG("%d exact mms, %d differ", rows, bad);
+	return rows ? bad : -1;
+}
+
+TEST_F(exact, system_wide_sums_equal_counters)
+{
+	pid_t pid;
+	int i, status;
+
+	if (_metadata->skip)
+		return;
+	/* some churn: forks, execs, threads, /proc readers */
+	for (i = 0; i < 20; i++) {
+		pid = fork();
+		if (!pid) {
+			dup2(open("/dev/null", O_WRONLY), STDOUT_FILENO);
+			execlp("cat", "cat", "/proc/self/maps", "/proc/1/stat",
+			       (char *)NULL);
+			_exit(127);
+		}
+		ASSERT_LT(0, pid);
+		ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	}
+	EXPECT_TRUE(loop_until(mismatches(_metadata, false) == 0));
+	EXPECT_EQ(0, mismatches(_metadata, true));
+}
+
+TEST_HARNESS_MAIN
