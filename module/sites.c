@@ -185,7 +185,7 @@ static int site_pre(struct kprobe *kp, struct pt_regs *regs)
 	const struct mm_struct *mm;
 	enum mmrefs_cause cause;
 	unsigned long site;
-	bool emulated = false;
+	bool emulated = false, hint = false;
 	int old;
 
 	this_cpu_inc(*s->hits);
@@ -210,7 +210,9 @@ static int site_pre(struct kprobe *kp, struct pt_regs *regs)
 	wr.op = mmrefs_write_op(s->ctr, s->in.kind, wr.delta, s->flags);
 	site = s->addr;
 	/* mmput() is out of line: name its caller */
-	if (wr.op == MMREFS_OP_MMPUT && mmrefs_put_hint_take(mm, &site, &cause))
+	hint = wr.op == MMREFS_OP_MMPUT &&
+	       mmrefs_put_hint_take(mm, &site, &cause);
+	if (hint)
 		wr.cause = cause;
 	else
 		wr.cause = mmrefs_write_cause(wr.op, s->flags);
@@ -223,7 +225,10 @@ static int site_pre(struct kprobe *kp, struct pt_regs *regs)
 			mmrefs_stack_defer(mm, &wr.at, false, s->addr);
 		break;
 	case -EEXIST:
-		site_mark(s);	/* watched: the watchpoint records it */
+		/* watched: the watchpoint records it, and needs the hint */
+		site_mark(s);
+		if (hint)
+			mmrefs_put_hint(mm, wr.cause, site);
 		break;
 	}
 	return emulated;

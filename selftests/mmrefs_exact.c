@@ -316,6 +316,103 @@ TEST_F(exact, textbook_unwatched_is_gapless)
 		       h.ev[i].count_new, h.ev[i].site);
 }
 
+/* What two runs of the same steps must agree on. */
+struct write_ev {
+	char trap[8], site[96], comm[32];
+	long delta;
+};
+
+/* The steps: a /proc reader, /proc/PID/status's get, a get borrower. */
+static void steps(struct __test_metadata *_metadata, pid_t pid)
+{
+	char path[64], buf[64];
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/maps", pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	ASSERT_LE(0, fd);
+	ASSERT_LT(0, read(fd, buf, sizeof(buf)));
+	close(fd);
+	snprintf(path, sizeof(path), "/proc/%d/status", pid);
+	ASSERT_LT(0, mmrefs_read_into(path, buf, sizeof(buf)));
+	ASSERT_EQ(0, borrow_cmd("get %d 30000", pid));
+	ASSERT_EQ(0, borrow_cmd("release %d", pid));
+}
+
+/*
+ * Run the steps on a new child, watched or not, and keep the writes they
+ * made to its mm (lazy-TLB moves aside); their number.
+ */
+static int run_steps(struct __test_metadata *_metadata, bool watch,
+		     struct write_ev *out, int max)
+{
+	static struct mmrefs_history h;
+	char cmd[32];
+	int fd, i, from, n = 0;
+	pid_t pid;
+	long id;
+
+	pid = child_start(&fd);
+	if (pid < 0)
+		return -1;
+	if (!loop_until(has_threads(pid, 2)))
+		goto out;
+	id = mmrefs_id_of(pid);
+	snprintf(cmd, sizeof(cmd), "pid=%d", pid);
+	if (watch && mmrefs_write_file(MMREFS_WATCH, cmd))
+		goto out;
+	if (id < 0 || mmrefs_history(id, &h))
+		goto out;
+	from = h.nr;
+	steps(_metadata, pid);
+	if (mmrefs_history(id, &h) || h.truncated)
+		n = -1;
+	for (i = from; n >= 0 && i < h.nr && n < max; i++) {
+		const struct mmrefs_event *ev = &h.ev[i];
+
+		if (!strcmp(ev->trap, "") || !strcmp(ev->trap, "-") ||
+		    !strcmp(ev->op, "lazy_tlb"))
+			continue;
+		snprintf(out[n].trap, sizeof(out[n].trap), "%s", ev->trap);
+		snprintf(out[n].site, sizeof(out[n].site), "%s", ev->site);
+		snprintf(out[n].comm, sizeof(out[n].comm), "%s", ev->comm);
+		out[n].delta = !strcmp(ev->trap, "users") ?
+			       ev->users_new - ev->users_old :
+			       ev->count_new - ev->count_old;
+		n++;
+	}
+	if (watch)
+		mmrefs_write_file(MMREFS_WATCH, "clear");
+out:
+	mmrefs_waiter_exit(&pid, &fd);
+	return n;
+}
+
+/* For a watched mm, the site probes' events equal the watchpoint's. */
+TEST_F(exact, two_mechanisms_agree)
+{
+	static struct write_ev probed[64], trapped[64];
+	int np, nt, i;
+
+	if (_metadata->skip)
+		return;
+	np = run_steps(_metadata, false, probed, ARRAY_SIZE(probed));
+	nt = run_steps(_metadata, true, trapped, ARRAY_SIZE(trapped));
+	/* maps: get, grab, put, mmget_not_zero, put, drop; status; borrower */
+	ASSERT_LE(10, np);
+	EXPECT_EQ(np, nt);
+	for (i = 0; i < np && i < nt; i++) {
+		TH_LOG("%s %+ld %s %s | %s %+ld %s %s", probed[i].trap,
+		       probed[i].delta, probed[i].site, probed[i].comm,
+		       trapped[i].trap, trapped[i].delta, trapped[i].site,
+		       trapped[i].comm);
+		EXPECT_STREQ(probed[i].trap, trapped[i].trap);
+		EXPECT_EQ(probed[i].delta, trapped[i].delta);
+		EXPECT_STREQ(probed[i].site, trapped[i].site);
+		EXPECT_STREQ(probed[i].comm, trapped[i].comm);
+	}
+}
+
 /*
  * At a quiet moment every exact mm's sums equal its counters read under
  * task_lock, lazy-TLB references aside.  A write in flight while mms is
