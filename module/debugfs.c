@@ -238,6 +238,22 @@ static int mms_show(struct seq_file *m, void *v)
 	return 0;
 }
 
+/*
+ * " site=NAME" of code at @site as of @ts: its name then if the module is
+ * gone, else what kallsyms says now.
+ */
+static void seq_site(struct seq_file *m, unsigned long site, u64 ts)
+{
+	char name[128];
+
+	if (!site)
+		seq_puts(m, " site=-");
+	else if (mmrefs_gone_name(site, ts, name, sizeof(name)))
+		seq_printf(m, " site=%s", name);
+	else
+		seq_printf(m, " site=%pS", (void *)site);
+}
+
 static void show_event(struct seq_file *m, u64 id, const struct mmrefs_event *ev)
 {
 	seq_printf(m, "  id=%llu seq=%u ts=%llu cpu=%u pid=%d tgid=%d comm=",
@@ -250,10 +266,8 @@ static void show_event(struct seq_file *m, u64 id, const struct mmrefs_event *ev
 	if (ev->counter || ev->observer)
 		seq_printf(m, " trap=%s observer=%u",
 			   mmrefs_counter_name(ev->counter), ev->observer);
-	if (ev->site)
-		seq_printf(m, " site=%pS\n", (void *)ev->site);
-	else
-		seq_puts(m, " site=-\n");
+	seq_site(m, ev->site, ev->ts);
+	seq_putc(m, '\n');
 	/* a watch event's stack, kmemleak style: one indented frame a line */
 	mmrefs_show_stack(m, ev->stack, "    ");
 }
@@ -331,8 +345,10 @@ static void show_records(struct seq_file *m, const struct table_iter *it)
 			   h->kind == MMREFS_HOLD_BORROWED ? 0 : refs,
 			   h->pid, h->tgid);
 		seq_comm(m, h->comm);
-		seq_printf(m, " kthread=%u age_ms=%llu site=%pS\n", h->kthread,
-			   age_ms(h->since), (void *)h->site);
+		seq_printf(m, " kthread=%u age_ms=%llu", h->kthread,
+			   age_ms(h->since));
+		seq_site(m, h->site, h->since);
+		seq_putc(m, '\n');
 		mmrefs_show_stack(m, h->stack, "      ");
 	}
 	if (it->total_holders > it->nholders)

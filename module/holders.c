@@ -212,7 +212,9 @@ int mmrefs_holder_kind(enum mmrefs_op op, enum mmrefs_cause cause,
 		return -1;
 	case MMREFS_OP_MMGET:
 	case MMREFS_OP_MMGET_NOT_ZERO:
-		return cause == MMREFS_CAUSE_THREAD ? -1 : MMREFS_HOLD_GET;
+		/* a CLONE_VM child's is counted with the threads */
+		return cause == MMREFS_CAUSE_THREAD ||
+		       cause == MMREFS_CAUSE_CLONE_VM ? -1 : MMREFS_HOLD_GET;
 	case MMREFS_OP_USE:
 		return MMREFS_HOLD_USE;
 	/* khugepaged's reference is a part of its own (MMF_VM_HUGEPAGE) */

@@ -32,6 +32,7 @@
 #include <linux/spinlock.h>
 #include <linux/types.h>
 
+struct module;
 struct pt_regs;
 struct seq_file;
 
@@ -341,6 +342,8 @@ struct mmrefs_write {
 int mmrefs_site_record(const struct mm_struct *mm, struct mmrefs_write *wr);
 bool mmrefs_entry_watched(const struct mm_struct *mm);
 bool mmrefs_entry_exact(const struct mmrefs_mm *e);
+void mmrefs_table_module_going(const struct module *mod);
+bool mmrefs_gone_name(unsigned long site, u64 ts, char *buf, size_t len);
 void mmrefs_exact_begin(void);
 void mmrefs_exact_end(void);
 bool mmrefs_exact_on(void);

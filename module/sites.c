@@ -760,6 +760,9 @@ static int sites_module_event(struct notifier_block *nb, unsigned long action,
 
 	if (action != MODULE_STATE_COMING && action != MODULE_STATE_GOING)
 		return NOTIFY_DONE;
+	/* what was recorded keeps the names of the code that goes */
+	if (action == MODULE_STATE_GOING)
+		mmrefs_table_module_going(mod);
 	mutex_lock(&sites_mutex);
 	list_for_each_entry(s, &sites, node) {
 		if (strcmp(s->module, mod->name))

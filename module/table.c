@@ -1072,6 +1072,109 @@ void mmrefs_watch_gap(const struct mm_struct *mm, unsigned int cpu)
 }
 
 /*
+ * Sites in code that is gone: a module's addresses mean nothing once it is
+ * unloaded, or name another module loaded there later.  When a module
+ * goes, each of its sites that an event or holder record still shows is
+ * named while kallsyms can, and readers print that name for anything
+ * recorded before (mmrefs_gone_name()).  A ring of GONE_MAX names.
+ */
+#define GONE_MAX	128
+#define GONE_NAME	128
+
+struct gone_site {
+	unsigned long addr;
+	u64 gone_at;
+	char name[GONE_NAME];
+};
+
+static struct gone_site *gone_sites;	/* GONE_MAX, under gone_mutex */
+static unsigned int gone_next, nr_gone;
+static DEFINE_MUTEX(gone_mutex);
+static char gone_buf[KSYM_SYMBOL_LEN];	/* under gone_mutex */
+
+static void gone_collect(unsigned long *addrs, unsigned int *n,
+			 unsigned long site, const struct module *mod)
+{
+	unsigned int i;
+
+	if (!site || !within_module(site, mod))
+		return;
+	for (i = 0; i < *n; i++)
+		if (addrs[i] == site)
+			return;
+	if (*n < GONE_MAX)
+		addrs[(*n)++] = site;
+}
+
+/* @mod is going (its notifier, process context): name its sites. */
+void mmrefs_table_module_going(const struct module *mod)
+{
+	u64 now = ktime_get_mono_fast_ns();
+	unsigned int slot, idx, i, n = 0;
+	struct mmrefs_holder *h;
+	struct mmrefs_mm *e;
+	unsigned long flags, *addrs;
+	struct gone_site *g;
+
+	addrs = kcalloc(GONE_MAX, sizeof(*addrs), GFP_KERNEL);
+	if (!addrs)
+		return;
+	rcu_read_lock();
+	for (slot = 0; slot < mmrefs_nr_slots(true); slot++) {
+		for (idx = 0; (e = mmrefs_slot_entry(slot, idx)); idx++) {
+			raw_spin_lock_irqsave(&e->lock, flags);
+			for (i = e->seq > mmrefs_history ?
+			     e->seq - mmrefs_history : 0;
+			     mmrefs_history && i < e->seq; i++)
+				gone_collect(addrs, &n,
+					     e->ring[i % mmrefs_history].site,
+					     mod);
+			list_for_each_entry(h, &e->holders, node)
+				gone_collect(addrs, &n, h->site, mod);
+			raw_spin_unlock_irqrestore(&e->lock, flags);
+		}
+	}
+	rcu_read_unlock();
+	mutex_lock(&gone_mutex);
+	if (!gone_sites && n)
+		gone_sites = kcalloc(GONE_MAX, sizeof(*gone_sites), GFP_KERNEL);
+	for (i = 0; gone_sites && i < n; i++) {
+		g = &gone_sites[gone_next++ % GONE_MAX];
+		sprint_symbol(gone_buf, addrs[i]);
+		strscpy(g->name, gone_buf, sizeof(g->name));
+		g->addr = addrs[i];
+		g->gone_at = now;
+		nr_gone = min(nr_gone + 1, GONE_MAX);
+	}
+	mutex_unlock(&gone_mutex);
+	kfree(addrs);
+}
+
+/*
+ * The name @site had when an event or record of time @ts was made, if its
+ * code is gone since; false if @site still means what it meant.  Readers.
+ */
+bool mmrefs_gone_name(unsigned long site, u64 ts, char *buf, size_t len)
+{
+	const struct gone_site *g, *best = NULL;
+	unsigned int i;
+
+	if (!READ_ONCE(nr_gone))
+		return false;
+	mutex_lock(&gone_mutex);
+	for (i = 0; i < nr_gone; i++) {
+		g = &gone_sites[i];
+		if (g->addr == site && ts < g->gone_at &&
+		    (!best || g->gone_at < best->gone_at))
+			best = g;
+	}
+	if (best)
+		strscpy(buf, best->name, len);
+	mutex_unlock(&gone_mutex);
+	return best;
+}
+
+/*
  * Stacks are captured where they happen, in a probe or in #DB, without
  * allocating, and saved to stack depot from irq_work (a thread on
  * PREEMPT_RT), which attaches the handle to the holder record the event
@@ -1524,6 +1627,9 @@ out_free_buckets:
 /* Probes are gone and no reader is left: free everything. */
 void mmrefs_table_exit(void)
 {
+	kfree(gone_sites);
+	gone_sites = NULL;
+	nr_gone = 0;
 	struct hlist_node *tmp;
 	struct mmrefs_mm *e;
 	unsigned int i;

@@ -168,7 +168,7 @@ int mmrefs_insn_delta(const struct mmrefs_insn *in)
  *  - the rest of kthread_use_mm()/kthread_unuse_mm(): the use reference
  *    (SITE_USE_MM), held by the thread between the two;
  *  - copy_process(), or copy_mm() where it is not inlined: the mmget()
- *    of a new thread (SITE_CLONE);
+ *    of a new CLONE_VM child, thread or vfork (SITE_CLONE);
  *  - __mmput() (or mmput(), mmput_async_fn() where it is inlined): the
  *    mmdrop() of the users' shared reference;
  *  - __khugepaged_enter()/__khugepaged_exit(): khugepaged's reference,
@@ -258,8 +258,9 @@ enum mmrefs_cause mmrefs_write_cause(enum mmrefs_op op, u8 flags)
 {
 	if (op == MMREFS_OP_LAZY_TLB)
 		return MMREFS_CAUSE_TRAP;
+	/* a thread, a vfork child or a clone(CLONE_VM): the parent cannot tell */
 	if (flags & MMREFS_SITE_CLONE)
-		return MMREFS_CAUSE_THREAD;
+		return MMREFS_CAUSE_CLONE_VM;
 	if (flags & MMREFS_SITE_KHUGEPAGED)
 		return MMREFS_CAUSE_KHUGEPAGED;
 	if (flags & MMREFS_SITE_USE_MM)

@@ -316,6 +316,167 @@ TEST_F(exact, textbook_unwatched_is_gapless)
 		       h.ev[i].count_new, h.ev[i].site);
 }
 
+/* Both chains continue from event to event; false at the first gap. */
+static bool gapless(struct __test_metadata *_metadata,
+		    const struct mmrefs_history *h)
+{
+	int i;
+
+	for (i = 1; i < h->nr; i++) {
+		if (h->ev[i - 1].users_new == h->ev[i].users_old &&
+		    h->ev[i - 1].count_new == h->ev[i].count_old)
+			continue;
+		TH_LOG("gap at seq %ld: op=%s site=%s", h->ev[i].seq,
+		       h->ev[i].op, h->ev[i].site);
+		return false;
+	}
+	return true;
+}
+
+static int index_cause(const struct mmrefs_history *h, const char *op,
+		       const char *cause)
+{
+	int i;
+
+	for (i = 0; i < h->nr; i++)
+		if (!strcmp(h->ev[i].op, op) && !strcmp(h->ev[i].cause, cause))
+			return i;
+	return -1;
+}
+
+/*
+ * vfork, exec and an exit while a grab borrower holds the struct:
+ *   the child vforks: the vfork child's mmget (users 3), its exec's put
+ *     of the borrowed mm (users 2), under cause exec;
+ *   the borrower grabs (count 2), the process exits: users 2 -> 0,
+ *     teardown, __mmput's mmdrop (count 1): the struct lives on;
+ *   the borrower lets go (its mmdrop, count 0), then the free.
+ */
+static int vfork_exec(int release)
+{
+	char c;
+	pid_t pid;
+
+	prctl(PR_SET_NAME, CHILD_COMM);
+	/* wait to be told, then vfork and exec */
+	if (read(release, &c, 1) != 1)
+		return 1;
+	pid = vfork();
+	if (!pid) {
+		execl("/bin/true", "true", (char *)NULL);
+		execl("/bin/busybox", "true", (char *)NULL);
+		_exit(127);
+	}
+	if (pid < 0 || waitpid(pid, NULL, 0) != pid)
+		return 1;
+	while (read(release, &c, 1) < 0 && errno == EINTR)
+		;
+	return 0;
+}
+
+TEST_F(exact, vfork_exec_and_exit_while_borrowed)
+{
+	static struct mmrefs_history h;
+	int fds[2], status, drop, i;
+	pid_t pid;
+	long id;
+
+	if (_metadata->skip)
+		return;
+	ASSERT_EQ(0, pipe2(fds, O_CLOEXEC));
+	self->child = fork();
+	ASSERT_LE(0, self->child);
+	if (!self->child) {
+		close(fds[1]);
+		_exit(vfork_exec(fds[0]));
+	}
+	close(fds[0]);
+	self->release_fd = fds[1];
+	ASSERT_TRUE(loop_until(mmrefs_id_of(self->child) > 0));
+	id = mmrefs_id_of(self->child);
+	ASSERT_EQ(1, write(self->release_fd, "v", 1));
+	/* the vfork child has exec'd: the parent runs on, blocked */
+	ASSERT_TRUE(loop_until(!mmrefs_history(id, &h) &&
+			       index_cause(&h, "mmput", "exec") >= 0));
+	ASSERT_EQ(0, borrow_cmd("grab %d 30000", self->child));
+	close(self->release_fd);
+	self->release_fd = -1;
+	pid = self->child;
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	self->child = -1;
+	EXPECT_EQ(0, status);
+	ASSERT_TRUE(loop_until(!mmrefs_history(id, &h) &&
+			       strstr(h.header, "state=torndown")))
+		TH_LOG("%s", h.header);
+	/* users 0, the struct held by the borrower alone */
+	EXPECT_EQ(0, h.ev[h.nr - 1].users_new);
+	EXPECT_EQ(1, h.ev[h.nr - 1].count_new);
+	ASSERT_EQ(0, borrow_cmd("release %d", pid));
+	mmrefs_flush_lazy();
+	ASSERT_TRUE(loop_until(!mmrefs_history(id, &h) &&
+			       strstr(h.header, "state=freed")))
+		TH_LOG("%s", h.header);
+	for (i = 0; i < h.nr; i++)
+		TH_LOG("%s %s users=%ld->%ld count=%ld->%ld site=%s",
+		       h.ev[i].op, h.ev[i].cause, h.ev[i].users_old,
+		       h.ev[i].users_new, h.ev[i].count_old,
+		       h.ev[i].count_new, h.ev[i].site);
+	EXPECT_NE(NULL, strstr(h.header, " dropped=0")) TH_LOG("%s", h.header);
+	EXPECT_STREQ("new", h.ev[0].op);
+	EXPECT_TRUE(gapless(_metadata, &h));
+	/* the vfork child's get and its exec's put */
+	EXPECT_LE(0, index_cause(&h, "mmget", "clone_vm"));
+	EXPECT_LE(0, index_cause(&h, "mmput", "exec"));
+	/* torn down before the borrower's drop, which is the last */
+	drop = index_of(&h, "mmdrop", "borrow_");
+	EXPECT_LT(index_of(&h, "teardown", ""), drop);
+	EXPECT_EQ(h.nr - 2, drop);
+	EXPECT_STREQ("free", h.ev[h.nr - 1].op);
+	EXPECT_EQ(0, h.ev[h.nr - 1].count_new);
+}
+
+/*
+ * A module's sites attach when it loads and go when it does; what it did
+ * keeps its names after it is gone.
+ */
+TEST_F(exact, foreign_module_keeps_its_names)
+{
+	static struct mmrefs_history h;
+	const char *ko = getenv("MMREFS_BORROW_KO"), *text;
+	int grab, drop;
+	long id;
+
+	if (_metadata->skip)
+		return;
+	if (!ko)
+		SKIP(return, "MMREFS_BORROW_KO not set");
+	text = mmrefs_read_file(SITES);
+	ASSERT_NE(NULL, text);
+	if (!strstr(text, "module=mmrefs_borrow "))
+		SKIP(return, "no site list of mmrefs_borrow.ko");
+	self->child = child_start(&self->release_fd);
+	ASSERT_LT(0, self->child);
+	ASSERT_TRUE(loop_until(has_threads(self->child, 2)));
+	id = mmrefs_id_of(self->child);
+	ASSERT_EQ(0, borrow_cmd("grab %d 30000", self->child));
+	ASSERT_EQ(0, borrow_cmd("release %d", self->child));
+	ASSERT_EQ(0, mmrefs_unload_module("mmrefs_borrow"));
+	text = mmrefs_read_file(SITES);
+	EXPECT_EQ(NULL, strstr(text, "module=mmrefs_borrow counter=count op=inc helper=mmgrab state=armed"));
+	ASSERT_EQ(0, mmrefs_history(id, &h));
+	grab = index_of(&h, "mmgrab", "borrow_thread+");
+	drop = index_of(&h, "mmdrop", "borrow_thread+");
+	EXPECT_LE(0, grab);
+	EXPECT_LE(0, drop);
+	if (grab >= 0)
+		EXPECT_NE(NULL, strstr(h.ev[grab].site, "[mmrefs_borrow]"));
+	/* back for the tests after this one; its sites attach again */
+	ASSERT_EQ(0, mmrefs_load_module(ko, ""));
+	text = mmrefs_read_file(SITES);
+	EXPECT_NE(NULL, strstr(text, "module=mmrefs_borrow counter=count op=inc helper=mmgrab state=armed"))
+		TH_LOG("%s", text);
+}
+
 /* What two runs of the same steps must agree on. */
 struct write_ev {
 	char trap[8], site[96], comm[32];
