@@ -8,13 +8,21 @@
 #   BENCH round=R config=C workload=W ops=N ns=... ns_per_op=... events=...
 #   BENCH-NA config=C reason=...
 #   BENCH-SCALE procs=P round=R config=C workload=maps ...
+#   BENCH-SITES round=R when=before|after sites=... armed=... optimized=...
+#   BENCH-ANCHOR site=sN at=SYMBOL+OFF state=S by=symbol|address|- why=...
+#   BENCH-ANCHOR-SUM listed=N armed=A placed=P by_symbol=S by_address=B skipped=K
+#   BENCH-ANCHOR-LIVE round=R when=before|after probes=N optimized=O missed=M
 #
 # Configurations, round-robin in every round: none, all (mmrefs recording
 # every mm), filtered (mmrefs, filter tgid=1 excludes the workload),
 # watch (mmrefs recording all, and the workload's own mm watched: mmbench
 # arms it with MMBENCH_WATCH=1), kprobe (ftrace kprobe_events with
 # fetchargs on mmput, __mmdrop and get_task_mm's return), bpftrace (the
-# same points, when bench/bpftrace exists).
+# same points, when bench/bpftrace exists), exact (mmrefs recording all
+# with the kernel's site list written to `sites`: a kprobe at every write
+# of mm_users/mm_count), anchor (the same work the standard way: an ftrace
+# kprobe event at each site exact arms, fetching the counter; made by
+# bench/anchor.awk from the same list).
 #
 # Usage: guest.sh ROUNDS FORK_OPS THREAD_OPS MAPS_OPS BORROW_OPS "PROCS..."
 set -eu
@@ -25,6 +33,7 @@ here=/mmrefs/bench
 dbg=/sys/kernel/debug/mmrefs
 tr=/sys/kernel/tracing
 mmrefs=/mmrefs/module/mmrefs.ko
+sites=/mmrefs/sites/$(uname -r).txt
 workloads="fork thread maps borrow"
 
 insmod /mmrefs/selftests/test_modules/mmrefs_borrow.ko
@@ -43,6 +52,13 @@ count_off=$(stat_of mm_count_offset)
 echo "BENCH-INFO kernel=$(uname -r) bytes_per_mm=$(stat_of bytes_per_mm)" \
 	"bytes_per_event=$(stat_of bytes_per_event) history=$(stat_of history)" \
 	"mm_users_offset=$users_off mm_count_offset=$count_off"
+# Which sites exact mode arms, for the anchor: the same ones.
+if [ -f "$sites" ] && cat "$sites" >"$dbg/sites"; then
+	cat "$dbg/sites" >/tmp/sites.out
+	mmput=$(awk '$3 == "mmput" { print $1; exit }' /proc/kallsyms)
+	awk -f "$here/anchor.awk" -v mmput="$mmput" /tmp/sites.out "$sites" \
+		>/tmp/anchor.sites || rm -f /tmp/anchor.sites
+fi
 rmmod mmrefs
 
 bpftrace_prog="
@@ -51,6 +67,76 @@ kprobe:__mmdrop { @u = *(int32 *)(arg0 + $users_off); @c = *(int32 *)(arg0 + $co
 kretprobe:get_task_mm /retval/ { @u = *(int32 *)(retval + $users_off); @c = *(int32 *)(retval + $count_off); }
 "
 bpftrace_pid=
+
+# The last error kprobe_events logged, as one word.
+kprobe_error() {
+	sed -n 's/.*error: //p' "$tr/error_log" | tail -n 1 |
+		tr -c 'A-Za-z0-9.:/+\n-' _
+}
+
+# One anchor event: by SYMBOL+OFF if kprobe_events takes it, else by
+# address (ambiguous static symbols, .isra.0 names).  Says how, or why not.
+anchor_try() {
+	fetch="ctr=$5:s32"
+	echo >"$tr/error_log"
+	if echo "p:mmrefs_anchor/$1 $3 $fetch" >>"$tr/kprobe_events" 2>/dev/null; then
+		echo "p:mmrefs_anchor/$1 $3 $fetch" >>/tmp/anchor.events
+		echo "BENCH-ANCHOR site=$1 at=$3 state=$2 by=symbol"
+		return 0
+	fi
+	why=$(kprobe_error)
+	echo >"$tr/error_log"
+	if [ "$4" != - ] && echo "p:mmrefs_anchor/$1 0x$4 $fetch" >>"$tr/kprobe_events" 2>/dev/null; then
+		echo "p:mmrefs_anchor/$1 0x$4 $fetch" >>/tmp/anchor.events
+		echo "BENCH-ANCHOR site=$1 at=$3 state=$2 by=address why=$why"
+		return 0
+	fi
+	[ "$4" = - ] || why="$why,address:$(kprobe_error)"
+	echo "BENCH-ANCHOR site=$1 at=$3 state=$2 by=- why=$why"
+	return 1
+}
+
+# Place the anchor events once, to learn which form each site takes
+# (/tmp/anchor.events: the lines that worked) and what is skipped.
+anchor_prepare() {
+	: >/tmp/anchor.events
+	listed=0 armed=0 by_symbol=0 by_address=0 skipped=0
+	while read -r name state at addr fetch; do
+		listed=$((listed + 1))
+		[ "$state" = armed ] || continue
+		armed=$((armed + 1))
+		if [ "$fetch" = - ]; then
+			echo "BENCH-ANCHOR site=$name at=$at state=$state by=- why=operand_not_a_register_plus_offset"
+			skipped=$((skipped + 1))
+		elif anchor_try "$name" "$state" "$at" "$addr" "$fetch"; then
+			case $(tail -n 1 /tmp/anchor.events) in
+			*" 0x"*)	by_address=$((by_address + 1)) ;;
+			*)		by_symbol=$((by_symbol + 1)) ;;
+			esac
+		else
+			skipped=$((skipped + 1))
+		fi
+	done </tmp/anchor.sites
+	echo >"$tr/kprobe_events"
+	echo "BENCH-ANCHOR-SUM listed=$listed armed=$armed" \
+		"placed=$((by_symbol + by_address)) by_symbol=$by_symbol" \
+		"by_address=$by_address skipped=$skipped"
+}
+
+# probe_state CONFIG ROUND WHEN: exact's sites header, the anchor's
+# kprobes (the optimizer works asynchronously: read after settle and
+# again after the runs).
+probe_state() {
+	case "$1" in
+	exact)
+		echo "BENCH-SITES round=$2 when=$3 $(head -n 1 "$dbg/sites")" ;;
+	anchor)
+		echo "BENCH-ANCHOR-LIVE round=$2 when=$3" \
+			"probes=$(grep -c mmrefs_anchor "$tr/kprobe_profile")" \
+			"optimized=$(grep -c 'OPTIMIZED' /sys/kernel/debug/kprobes/list)" \
+			"missed=$(awk '{ m += $3 } END { print m + 0 }' "$tr/kprobe_profile")" ;;
+	esac
+}
 
 # on CONFIG: start the tracer of CONFIG (or say why it cannot run).
 on() {
@@ -71,6 +157,31 @@ on() {
 		} >"$tr/kprobe_events"
 		echo >"$tr/trace"
 		echo 1 >"$tr/events/mmbench/enable" ;;
+	exact)
+		if [ ! -f "$sites" ]; then
+			echo "BENCH-NA config=exact reason=no_site_list_for_$(uname -r)"
+			return 1
+		fi
+		insmod "$mmrefs"
+		if ! cat "$sites" >"$dbg/sites" ||
+		   ! head -n 1 "$dbg/sites" | grep -q ' exact=on '; then
+			echo "BENCH-NA config=exact reason=$(head -n 1 "$dbg/sites" | tr -c 'A-Za-z0-9.:/=-' _)"
+			rmmod mmrefs
+			return 1
+		fi ;;
+	anchor)
+		if [ ! -f /tmp/anchor.sites ]; then
+			echo "BENCH-NA config=anchor reason=no_site_list_for_$(uname -r)"
+			return 1
+		elif [ ! -s /tmp/anchor.events ]; then
+			echo "BENCH-NA config=anchor reason=no_anchor_event_could_be_placed"
+			return 1
+		fi
+		while read -r event; do
+			echo "$event" >>"$tr/kprobe_events"
+		done </tmp/anchor.events
+		echo >"$tr/trace"
+		echo 1 >"$tr/events/mmrefs_anchor/enable" ;;
 	bpftrace)
 		if [ ! -x "$here/bpftrace" ]; then
 			echo "BENCH-NA config=bpftrace reason=$(cat "$here/bpftrace.na" 2>/dev/null || echo not_packed)"
@@ -95,10 +206,13 @@ on() {
 
 off() {
 	case "$1" in
-	all | filtered | watch)
+	all | filtered | watch | exact)
 		rmmod mmrefs ;;
 	kprobe)
 		echo 0 >"$tr/events/mmbench/enable"
+		echo >"$tr/kprobe_events" ;;
+	anchor)
+		echo 0 >"$tr/events/mmrefs_anchor/enable"
 		echo >"$tr/kprobe_events" ;;
 	bpftrace)
 		kill -INT "$bpftrace_pid"
@@ -109,8 +223,8 @@ off() {
 # counters CONFIG: the file mmbench diffs for events per op, if any.
 counters() {
 	case "$1" in
-	all | filtered | watch)	echo "$dbg/stats" ;;
-	kprobe)		echo "$tr/kprobe_profile" ;;
+	all | filtered | watch | exact)	echo "$dbg/stats" ;;
+	kprobe | anchor)	echo "$tr/kprobe_profile" ;;
 	esac
 }
 
@@ -135,22 +249,27 @@ ops_of() {
 	esac
 }
 
+if [ -f /tmp/anchor.sites ]; then
+	anchor_prepare
+fi
 mark start
 round=1
 while [ "$round" -le "$rounds" ]; do
-	for config in none all filtered watch kprobe bpftrace; do
+	for config in none all filtered watch kprobe bpftrace exact anchor; do
 		# A config that cannot run is said once, not every round.
 		if ! on "$config" >/tmp/on.out; then
 			[ "$round" -eq 1 ] && cat /tmp/on.out
 			continue
 		fi
 		settle
+		probe_state "$config" "$round" before
 		for w in $workloads; do
 			# shellcheck disable=SC2046 # no counters file: no argument
 			line=$(MMBENCH_WATCH=$([ "$config" = watch ] && echo 1 || echo 0) \
 				"$here/mmbench" "$w" "$(ops_of "$w")" $(counters "$config"))
 			echo "BENCH round=$round config=$config $line"
 		done
+		probe_state "$config" "$round" after
 		off "$config"
 		settle
 	done

@@ -41,6 +41,8 @@
 #define SITES		MMREFS_DIR "/sites"
 #define HOLDERS		MMREFS_DIR "/holders"
 #define CHILD_COMM	"mmr_exact"
+#define BORROW_GRAB_ARMED \
+	"module=mmrefs_borrow counter=count op=inc helper=mmgrab state=armed"
 
 /* Write @path's list and, if there, @more's to sites in one open. */
 static int sites_load(const char *path, const char *more)
@@ -462,7 +464,7 @@ TEST_F(exact, foreign_module_keeps_its_names)
 	ASSERT_EQ(0, borrow_cmd("release %d", self->child));
 	ASSERT_EQ(0, mmrefs_unload_module("mmrefs_borrow"));
 	text = mmrefs_read_file(SITES);
-	EXPECT_EQ(NULL, strstr(text, "module=mmrefs_borrow counter=count op=inc helper=mmgrab state=armed"));
+	EXPECT_EQ(NULL, strstr(text, BORROW_GRAB_ARMED));
 	ASSERT_EQ(0, mmrefs_history(id, &h));
 	grab = index_of(&h, "mmgrab", "borrow_thread+");
 	drop = index_of(&h, "mmdrop", "borrow_thread+");
@@ -473,7 +475,7 @@ TEST_F(exact, foreign_module_keeps_its_names)
 	/* back for the tests after this one; its sites attach again */
 	ASSERT_EQ(0, mmrefs_load_module(ko, ""));
 	text = mmrefs_read_file(SITES);
-	EXPECT_NE(NULL, strstr(text, "module=mmrefs_borrow counter=count op=inc helper=mmgrab state=armed"))
+	EXPECT_NE(NULL, strstr(text, BORROW_GRAB_ARMED))
 		TH_LOG("%s", text);
 }
 
