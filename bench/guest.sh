@@ -32,6 +32,7 @@ ops_fork=$2 ops_thread=$3 ops_maps=$4 ops_borrow=$5
 here=/mmrefs/bench
 dbg=/sys/kernel/debug/mmrefs
 tr=/sys/kernel/tracing
+kprobes=/sys/kernel/debug/kprobes/list
 mmrefs=/mmrefs/module/mmrefs.ko
 sites=/mmrefs/sites/$(uname -r).txt
 workloads="fork thread maps borrow"
@@ -68,10 +69,15 @@ kretprobe:get_task_mm /retval/ { @u = *(int32 *)(retval + $users_off); @c = *(in
 "
 bpftrace_pid=
 
-# The last error kprobe_events logged, as one word.
+# Why kprobe_events refused the last line, as one word: its error_log,
+# the write's errno and, for a site in a notrace function (every inline
+# one: CONFIG_KPROBE_EVENTS_ON_NOTRACE=n refuses those), the kernel log.
 kprobe_error() {
-	sed -n 's/.*error: //p' "$tr/error_log" | tail -n 1 |
-		tr -c 'A-Za-z0-9.:/+\n-' _
+	{
+		sed -n 's/.*error: //p' "$tr/error_log" | tail -n 1
+		sed -n 's/.*error: //p' /tmp/kprobe.err | tail -n 1
+		dmesg | tail -n 1 | sed -n 's/.*\(Could not probe notrace\).*/\1/p'
+	} | tr -c 'A-Za-z0-9.:/+\n-' _ | paste -s -d / -
 }
 
 # One anchor event: by SYMBOL+OFF if kprobe_events takes it, else by
@@ -79,14 +85,14 @@ kprobe_error() {
 anchor_try() {
 	fetch="ctr=$5:s32"
 	echo >"$tr/error_log"
-	if echo "p:mmrefs_anchor/$1 $3 $fetch" >>"$tr/kprobe_events" 2>/dev/null; then
+	if echo "p:mmrefs_anchor/$1 $3 $fetch" >>"$tr/kprobe_events" 2>/tmp/kprobe.err; then
 		echo "p:mmrefs_anchor/$1 $3 $fetch" >>/tmp/anchor.events
 		echo "BENCH-ANCHOR site=$1 at=$3 state=$2 by=symbol"
 		return 0
 	fi
 	why=$(kprobe_error)
 	echo >"$tr/error_log"
-	if [ "$4" != - ] && echo "p:mmrefs_anchor/$1 0x$4 $fetch" >>"$tr/kprobe_events" 2>/dev/null; then
+	if [ "$4" != - ] && echo "p:mmrefs_anchor/$1 0x$4 $fetch" >>"$tr/kprobe_events" 2>/tmp/kprobe.err; then
 		echo "p:mmrefs_anchor/$1 0x$4 $fetch" >>/tmp/anchor.events
 		echo "BENCH-ANCHOR site=$1 at=$3 state=$2 by=address why=$why"
 		return 0
@@ -129,11 +135,13 @@ anchor_prepare() {
 probe_state() {
 	case "$1" in
 	exact)
-		echo "BENCH-SITES round=$2 when=$3 $(head -n 1 "$dbg/sites")" ;;
+		# kprobes_optimized: the kernel's count, mmrefs' hooks included
+		echo "BENCH-SITES round=$2 when=$3 $(head -n 1 "$dbg/sites")" \
+			"kprobes_optimized=$(grep -c OPTIMIZED "$kprobes")" ;;
 	anchor)
 		echo "BENCH-ANCHOR-LIVE round=$2 when=$3" \
-			"probes=$(grep -c mmrefs_anchor "$tr/kprobe_profile")" \
-			"optimized=$(grep -c 'OPTIMIZED' /sys/kernel/debug/kprobes/list)" \
+			"probes=$(wc -l <"$tr/kprobe_profile")" \
+			"optimized=$(grep -c OPTIMIZED "$kprobes")" \
 			"missed=$(awk '{ m += $3 } END { print m + 0 }' "$tr/kprobe_profile")" ;;
 	esac
 }

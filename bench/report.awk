@@ -90,6 +90,8 @@ function emit(obj) {
 		xomin[k, w] = o + 0
 	if (!((k, w) in xomax) || o + 0 > xomax[k, w])
 		xomax[k, w] = o + 0
+	if (kv($0, "kprobes_optimized") + 0 > xkopt[k])
+		xkopt[k] = kv($0, "kprobes_optimized") + 0
 	if (kv($0, "missed") + 0 > xmissed[k])
 		xmissed[k] = kv($0, "missed") + 0
 }
@@ -128,14 +130,14 @@ function report_exact(k,    b, a, l, r, w, wi, ok, ex, an, rt, lim, n, line) {
 		       kv(b, "waiting"), kv(b, "learned"),
 		       xrounds[k, "before"] + xrounds[k, "after"] - xoff[k],
 		       xrounds[k, "before"] + xrounds[k, "after"]
-		printf "       optimized %s-%s after settle, %s-%s after the runs (of %s armed); missed at most %d\n",
+		printf "       optimized %s-%s after settle, %s-%s after the runs (of %s armed; kprobes/list: at most %d, hooks included); missed at most %d\n",
 		       xomin[k, "before"], xomax[k, "before"], xomin[k, "after"],
-		       xomax[k, "after"], kv(b, "armed"), xmissed[k]
-		emit(sprintf("{\"kernel\": \"%s\", \"config\": \"exact-sites\", \"sites\": %s, \"armed\": %s, \"lazy\": %s, \"refused\": %s, \"learned\": %s, \"optimized_min\": %s, \"optimized_max\": %s, \"optimized_after_runs\": %s, \"missed\": %d, \"exact_on_reads\": %d, \"reads\": %d}",
+		       xomax[k, "after"], kv(b, "armed"), xkopt[k], xmissed[k]
+		emit(sprintf("{\"kernel\": \"%s\", \"config\": \"exact-sites\", \"sites\": %s, \"armed\": %s, \"lazy\": %s, \"refused\": %s, \"learned\": %s, \"optimized_min\": %s, \"optimized_max\": %s, \"optimized_after_runs\": %s, \"kprobes_optimized\": %d, \"missed\": %d, \"exact_on_reads\": %d, \"reads\": %d}",
 		     k, jnum(kv(b, "sites")), jnum(kv(b, "armed")), jnum(kv(b, "lazy")),
 		     jnum(kv(b, "refused")), jnum(kv(b, "learned")),
 		     jnum(xomin[k, "before"]), jnum(xomax[k, "before"]),
-		     jnum(xomin[k, "after"]), xmissed[k],
+		     jnum(xomin[k, "after"]), xkopt[k], xmissed[k],
 		     xrounds[k, "before"] + xrounds[k, "after"] - xoff[k],
 		     xrounds[k, "before"] + xrounds[k, "after"]))
 	}
