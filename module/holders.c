@@ -29,6 +29,7 @@
 #include <linux/ktime.h>
 #include <linux/list.h>
 #include <linux/moduleparam.h>
+#include <linux/mutex.h>
 #include <linux/sched.h>
 #include <linux/seq_file.h>
 #include <linux/slab.h>
@@ -60,6 +61,33 @@ MODULE_PARM_DESC(leak_kthread_ms, "A kernel thread holds an mm longer than this 
 bool mmrefs_holder_stacks;
 
 /* Stack depot is set up only once someone asks for stacks. */
+/*
+ * Stack depot is set up on first use (a holder or watch stack asked for),
+ * by whoever asks first: holders.c owns it, table.c and watch.c ask here.
+ */
+static DEFINE_MUTEX(stacks_mutex);
+static bool stacks_ready;
+
+int mmrefs_stacks_init(void)
+{
+	int err = 0;
+
+	mutex_lock(&stacks_mutex);
+	if (!stacks_ready)
+		err = stack_depot_init();
+	/* pairs with mmrefs_stacks_ready() */
+	smp_store_release(&stacks_ready, !err);
+	mutex_unlock(&stacks_mutex);
+	return err ? -ENOMEM : 0;
+}
+
+/* Whether stack depot is set up; any context. */
+bool mmrefs_stacks_ready(void)
+{
+	/* pairs with mmrefs_stacks_init()'s release: the depot is set up */
+	return smp_load_acquire(&stacks_ready);
+}
+
 static int holder_stacks_set(const char *val, const struct kernel_param *kp)
 {
 	bool on;

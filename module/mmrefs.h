@@ -355,7 +355,6 @@ void mmrefs_watch_detach(struct mm_struct *mm, unsigned long site);
 bool mmrefs_watched_values(const struct mmrefs_mm *e, int *users, int *count);
 int mmrefs_watch_record(const struct mm_struct *mm, struct mmrefs_write *wr);
 void mmrefs_watch_gap(const struct mm_struct *mm, unsigned int cpu);
-int mmrefs_stacks_init(void);
 void mmrefs_stack_defer(const struct mm_struct *mm, const struct mmrefs_at *at,
 			bool event, unsigned long from);
 unsigned int mmrefs_retired_count(void);
@@ -445,6 +444,8 @@ extern unsigned int mmrefs_leak_get_ms;
 extern bool mmrefs_holder_stacks;
 int mmrefs_holders_init(void);
 void mmrefs_holders_exit(void);
+int mmrefs_stacks_init(void);
+bool mmrefs_stacks_ready(void);
 int mmrefs_holder_kind(enum mmrefs_op op, enum mmrefs_cause cause,
 		       bool transient);
 bool mmrefs_holder_wants_stack(enum mmrefs_op op, enum mmrefs_cause cause,

@@ -1200,23 +1200,6 @@ struct stack_queue {
 };
 
 static DEFINE_PER_CPU(struct stack_queue [2], stack_queues);
-static DEFINE_MUTEX(stacks_mutex);
-static bool stacks_ready;
-
-/* Before any stack is asked for: process context, may sleep. */
-int mmrefs_stacks_init(void)
-{
-	int err = 0;
-
-	mutex_lock(&stacks_mutex);
-	if (!stacks_ready)
-		err = stack_depot_init();
-	/* pairs with mmrefs_stack_defer()'s read */
-	smp_store_release(&stacks_ready, !err);
-	mutex_unlock(&stacks_mutex);
-	return err ? -ENOMEM : 0;
-}
-
 /* Attach @handle to what @at names, if it is still there. */
 static void stack_attach(const void *mm, const struct mmrefs_at *at,
 			 u32 handle, bool event)
@@ -1272,8 +1255,7 @@ void mmrefs_stack_defer(const struct mm_struct *mm, const struct mmrefs_at *at,
 	unsigned int nr, i;
 	struct stack_req *s;
 
-	/* pairs with mmrefs_stacks_init(): the depot is set up */
-	if (!smp_load_acquire(&stacks_ready) || !at->id)
+	if (!mmrefs_stacks_ready() || !at->id)
 		return;
 	if (q->head - READ_ONCE(q->tail) >= STACK_QUEUE) {
 		mmrefs_count_stat(MMREFS_STAT_STACK_LOST);
