@@ -76,7 +76,8 @@ kprobe_error() {
 	{
 		sed -n 's/.*error: //p' "$tr/error_log" | tail -n 1
 		sed -n 's/.*error: //p' /tmp/kprobe.err | tail -n 1
-		dmesg | tail -n 1 | sed -n 's/.*\(Could not probe notrace\).*/\1/p'
+		dmesg | tail -n +$((dmesg_seen + 1)) |
+			sed -n 's/.*\(Could not probe notrace\).*/\1/p'
 	} | tr -c 'A-Za-z0-9.:/+\n-' _ | paste -s -d / -
 }
 
@@ -85,6 +86,7 @@ kprobe_error() {
 anchor_try() {
 	fetch="ctr=$5:s32"
 	echo >"$tr/error_log"
+	dmesg_seen=$(dmesg | wc -l)
 	if echo "p:mmrefs_anchor/$1 $3 $fetch" >>"$tr/kprobe_events" 2>/tmp/kprobe.err; then
 		echo "p:mmrefs_anchor/$1 $3 $fetch" >>/tmp/anchor.events
 		echo "BENCH-ANCHOR site=$1 at=$3 state=$2 by=symbol"
@@ -92,6 +94,7 @@ anchor_try() {
 	fi
 	why=$(kprobe_error)
 	echo >"$tr/error_log"
+	dmesg_seen=$(dmesg | wc -l)
 	if [ "$4" != - ] && echo "p:mmrefs_anchor/$1 0x$4 $fetch" >>"$tr/kprobe_events" 2>/tmp/kprobe.err; then
 		echo "p:mmrefs_anchor/$1 0x$4 $fetch" >>/tmp/anchor.events
 		echo "BENCH-ANCHOR site=$1 at=$3 state=$2 by=address why=$why"
