@@ -1087,8 +1087,13 @@ struct gone_site {
 	char name[GONE_NAME];
 };
 
-static struct gone_site *gone_sites;	/* GONE_MAX, under gone_mutex */
-static unsigned int gone_next, nr_gone;
+/*
+ * Readers print under RCU: the ring is read and written under a raw lock
+ * (a few hundred compares), the symbols made under the mutex outside it.
+ */
+static struct gone_site *gone_sites;	/* GONE_MAX */
+static unsigned int gone_next, nr_gone;	/* under gone_lock */
+static DEFINE_RAW_SPINLOCK(gone_lock);
 static DEFINE_MUTEX(gone_mutex);
 static char gone_buf[KSYM_SYMBOL_LEN];	/* under gone_mutex */
 
@@ -1136,15 +1141,21 @@ void mmrefs_table_module_going(const struct module *mod)
 	}
 	rcu_read_unlock();
 	mutex_lock(&gone_mutex);
-	if (!gone_sites && n)
-		gone_sites = kcalloc(GONE_MAX, sizeof(*gone_sites), GFP_KERNEL);
+	if (!gone_sites && n) {
+		g = kcalloc(GONE_MAX, sizeof(*gone_sites), GFP_KERNEL);
+		raw_spin_lock_irqsave(&gone_lock, flags);
+		gone_sites = g;
+		raw_spin_unlock_irqrestore(&gone_lock, flags);
+	}
 	for (i = 0; gone_sites && i < n; i++) {
-		g = &gone_sites[gone_next++ % GONE_MAX];
 		sprint_symbol(gone_buf, addrs[i]);
+		raw_spin_lock_irqsave(&gone_lock, flags);
+		g = &gone_sites[gone_next++ % GONE_MAX];
 		strscpy(g->name, gone_buf, sizeof(g->name));
 		g->addr = addrs[i];
 		g->gone_at = now;
 		nr_gone = min(nr_gone + 1, GONE_MAX);
+		raw_spin_unlock_irqrestore(&gone_lock, flags);
 	}
 	mutex_unlock(&gone_mutex);
 	kfree(addrs);
@@ -1152,16 +1163,18 @@ void mmrefs_table_module_going(const struct module *mod)
 
 /*
  * The name @site had when an event or record of time @ts was made, if its
- * code is gone since; false if @site still means what it meant.  Readers.
+ * code is gone since; false if @site still means what it meant.  Readers,
+ * any context.
  */
 bool mmrefs_gone_name(unsigned long site, u64 ts, char *buf, size_t len)
 {
 	const struct gone_site *g, *best = NULL;
+	unsigned long flags;
 	unsigned int i;
 
 	if (!READ_ONCE(nr_gone))
 		return false;
-	mutex_lock(&gone_mutex);
+	raw_spin_lock_irqsave(&gone_lock, flags);
 	for (i = 0; i < nr_gone; i++) {
 		g = &gone_sites[i];
 		if (g->addr == site && ts < g->gone_at &&
@@ -1170,7 +1183,7 @@ bool mmrefs_gone_name(unsigned long site, u64 ts, char *buf, size_t len)
 	}
 	if (best)
 		strscpy(buf, best->name, len);
-	mutex_unlock(&gone_mutex);
+	raw_spin_unlock_irqrestore(&gone_lock, flags);
 	return best;
 }
 
