@@ -479,6 +479,52 @@ TEST_F(exact, foreign_module_keeps_its_names)
 		TH_LOG("%s", text);
 }
 
+/*
+ * A watched write at an instruction the list lacks is learned: a list
+ * without m_start's site, a watched child, a read of its maps.
+ */
+TEST_F(exact, watch_learns_a_missing_site)
+{
+	const char *list = getenv("MMREFS_SITES");
+	char path[64], buf[512], cmd[32];
+	const char *text, *line;
+	FILE *in;
+	int fd, out;
+
+	if (_metadata->skip)
+		return;
+	in = fopen(list, "re");
+	ASSERT_NE(NULL, in);
+	out = open(SITES, O_WRONLY | O_CLOEXEC);
+	ASSERT_LE(0, out);
+	while (fgets(buf, sizeof(buf), in))
+		if (!strstr(buf, " m_start+"))
+			ASSERT_EQ((ssize_t)strlen(buf), write(out, buf, strlen(buf)));
+	fclose(in);
+	ASSERT_EQ(0, close(out));
+	text = mmrefs_read_file(SITES);
+	ASSERT_EQ(NULL, strstr(text, "site=m_start+"));
+	ASSERT_NE(NULL, strstr(text, " exact=on "));
+
+	self->child = child_start(&self->release_fd);
+	ASSERT_LT(0, self->child);
+	ASSERT_TRUE(loop_until(has_threads(self->child, 2)));
+	snprintf(cmd, sizeof(cmd), "pid=%d", self->child);
+	ASSERT_EQ(0, mmrefs_write_file(MMREFS_WATCH, cmd));
+	snprintf(path, sizeof(path), "/proc/%d/maps", self->child);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	ASSERT_LE(0, fd);
+	ASSERT_LT(0, read(fd, buf, sizeof(buf)));
+	close(fd);
+	mmrefs_write_file(MMREFS_WATCH, "clear");
+	/* added and armed by a work item */
+	ASSERT_TRUE(loop_until((text = mmrefs_read_file(SITES)) &&
+			       (line = strstr(text, "\nsite=m_start+")) &&
+			       strstr(line, " state=armed learned=1 ")))
+		TH_LOG("%s", text);
+	EXPECT_NE(NULL, strstr(text, " learned=1 exact=on "));
+}
+
 /* What two runs of the same steps must agree on. */
 struct write_ev {
 	char trap[8], site[96], comm[32];
