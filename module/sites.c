@@ -236,19 +236,44 @@ static int site_pre(struct kprobe *kp, struct pt_regs *regs)
 
 NOKPROBE_SYMBOL(site_pre);
 
-/*
- * Place @s (sites_mutex held, which also guards the name buffers):
- * registered disabled, checked, enabled.
- * A module's site whose module is not loaded waits for it.
- */
 static char arm_name[KSYM_SYMBOL_LEN];
 static char arm_want[MODULE_NAME_LEN + KSYM_NAME_LEN + 16];
 
+/* Why the code at @addr is not @s's listed write, or NULL; @in: it. */
+static const char *site_check(const struct mmrefs_site *s, unsigned long addr,
+			      struct mmrefs_insn *in)
+{
+	u8 buf[16];
+
+	if (copy_from_kernel_nofault(buf, (void *)addr, sizeof(buf)) ||
+	    !mmrefs_insn_decode(buf, sizeof(buf), in) || in->kind != s->kind)
+		return "instruction-differs";
+	if (!s->computed && in->disp != (s->ctr == MMREFS_CTR_USERS ?
+					 offsetof(struct mm_struct, mm_users) :
+					 offsetof(struct mm_struct, mm_count)))
+		return "operand-differs";
+	if (in->kind == MMREFS_INSN_XADD)
+		return "xadd-not-emulated";
+	return NULL;
+}
+
+static void site_refuse(struct mmrefs_site *s, const char *why, int err)
+{
+	s->state = SITE_REFUSED;
+	s->why = why;
+	s->err = err;
+}
+
+/*
+ * Place @s (sites_mutex held, which also guards the name buffers).  A
+ * vmlinux site's address is known: it is checked, then registered armed.
+ * A module's is registered disabled to learn its address, checked, then
+ * enabled; one whose module is not loaded waits for it.
+ */
 static void site_arm(struct mmrefs_site *s)
 {
 	char *name = arm_name, *want = arm_want;
-	struct mmrefs_insn in;
-	u8 buf[16];
+	const char *why;
 	int err;
 
 	if (s->state == SITE_LAZY || s->registered)
@@ -257,7 +282,6 @@ static void site_arm(struct mmrefs_site *s)
 	s->kp.pre_handler = site_pre;
 	if (s->kind == MMREFS_INSN_CMPXCHG)
 		s->kp.post_handler = site_post;
-	s->kp.flags = KPROBE_FLAG_DISABLED;
 	s->why = NULL;
 	s->err = 0;
 	if (s->module[0]) {
@@ -265,15 +289,17 @@ static void site_arm(struct mmrefs_site *s)
 		snprintf(want, sizeof(arm_want), "%s:%s", s->module, s->sym);
 		s->kp.symbol_name = want;
 		s->kp.offset = s->off;
+		s->kp.flags = KPROBE_FLAG_DISABLED;
 	} else {
-		s->kp.addr = (kprobe_opcode_t *)s->addr;
 		sprint_symbol(name, s->addr);
 		snprintf(want, sizeof(arm_want), "%s+%#x/", s->sym, s->off);
-		if (!str_has_prefix(name, want)) {
-			s->state = SITE_REFUSED;
-			s->why = "symbol-differs";
+		why = str_has_prefix(name, want) ?
+		      site_check(s, s->addr, &s->in) : "symbol-differs";
+		if (why) {
+			site_refuse(s, why, 0);
 			return;
 		}
+		s->kp.addr = (kprobe_opcode_t *)s->addr;
 	}
 	err = register_kprobe(&s->kp);
 	s->kp.symbol_name = NULL;
@@ -282,39 +308,20 @@ static void site_arm(struct mmrefs_site *s)
 		return;
 	}
 	if (err) {
-		s->state = SITE_REFUSED;
-		s->err = err;
-		s->why = "kprobe";
+		site_refuse(s, "kprobe", err);
 		return;
 	}
 	s->registered = true;
 	s->addr = (unsigned long)s->kp.addr;
-	if (copy_from_kernel_nofault(buf, s->kp.addr, sizeof(buf)) ||
-	    !mmrefs_insn_decode(buf, sizeof(buf), &in) || in.kind != s->kind) {
-		s->why = "instruction-differs";
-	} else if (!s->computed && in.disp !=
-		   (s->ctr == MMREFS_CTR_USERS ?
-		    offsetof(struct mm_struct, mm_users) :
-		    offsetof(struct mm_struct, mm_count))) {
-		s->why = "operand-differs";
-	} else if (in.kind == MMREFS_INSN_XADD) {
-		s->why = "xadd-not-emulated";
-	}
-	if (s->why) {
-		unregister_kprobe(&s->kp);
-		s->registered = false;
-		s->state = SITE_REFUSED;
-		return;
-	}
-	s->in = in;
-	err = enable_kprobe(&s->kp);
-	if (err) {
-		unregister_kprobe(&s->kp);
-		s->registered = false;
-		s->state = SITE_REFUSED;
-		s->err = err;
-		s->why = "enable";
-		return;
+	if (s->module[0]) {
+		why = site_check(s, s->addr, &s->in);
+		err = why ? 0 : enable_kprobe(&s->kp);
+		if (why || err) {
+			unregister_kprobe(&s->kp);
+			s->registered = false;
+			site_refuse(s, why ?: "enable", err);
+			return;
+		}
 	}
 	s->state = SITE_ARMED;
 }
