@@ -21,19 +21,71 @@
 #                 make stress: one kernel; STRESS_ARGS="--failslab
 #                 --duration 120" go to scripts/stress)
 # The project targets build out of tree in .cache/build/<kernel>/.
+# Installing on a box (KDIR= another kernel's headers, KVER= its release):
+#   make install          mmrefs.ko into /lib/modules/KVER/extra/, then depmod
+#   make install-autoload load it at boot (/etc/modules-load.d/mmrefs.conf)
+#   make dkms-install     or let DKMS build it for every kernel (dkms-remove)
 
 KDIR ?= /lib/modules/$(shell uname -r)/build
 KERNEL ?= 6.1
 
 all: modules
 
-modules modules_install:
+modules:
 	$(MAKE) -C $(KDIR) M=$(CURDIR) $@
 
-# Only mmrefs.ko is installed; the selftests' test module never is.
-modules_install: modules
+# The release KDIR builds for, as in the module's vermagic: where kbuild,
+# depmod and DKMS install.  (`make -C KDIR kernelrelease` is no help:
+# Debian's 6.1 headers answer 6.1.N there.)
+KVER ?= $(shell sed -n 's/^\#define UTS_RELEASE "\(.*\)"$$/\1/p' \
+	$(KDIR)/include/generated/utsrelease.h 2>/dev/null)
+# The one version number, dkms.conf's.
+VERSION := $(shell sed -n 's/^PACKAGE_VERSION="\(.*\)"$$/\1/p' $(CURDIR)/dkms.conf)
+# Stripped like Debian's own modules (INSTALL_MOD_STRIP= keeps the DWARF).
+INSTALL_MOD_STRIP ?= 1
 
+# Only mmrefs.ko is installed, in /lib/modules/KVER/extra/module/: the
+# top-level Kbuild names only module/, never the selftests' test module.
+# Not signed: Debian's kernels set CONFIG_MODULE_SIG_ALL but their headers
+# have no key, so kbuild's sign-file would fail once per module.  A kernel
+# that enforces signatures (Secure Boot) wants make dkms-install, which
+# signs with DKMS's machine owner key.
+modules_install: modules
+	$(MAKE) -C $(KDIR) M=$(CURDIR) KERNELRELEASE=$(KVER) \
+		INSTALL_MOD_DIR=extra INSTALL_MOD_STRIP=$(INSTALL_MOD_STRIP) \
+		CONFIG_MODULE_SIG_ALL= $@
+
+# kbuild skips depmod ("missing 'System.map'"): Debian's headers have none.
+# Without depmod, modprobe does not find the new module.
 install: modules_install
+	depmod -a $(if $(INSTALL_MOD_PATH),-b $(INSTALL_MOD_PATH)) $(KVER)
+
+# Load mmrefs at every boot (systemd-modules-load), or no longer.
+install-autoload:
+	mkdir -p $(INSTALL_MOD_PATH)/etc/modules-load.d
+	echo mmrefs >$(INSTALL_MOD_PATH)/etc/modules-load.d/mmrefs.conf
+
+uninstall-autoload:
+	rm -f $(INSTALL_MOD_PATH)/etc/modules-load.d/mmrefs.conf
+
+# DKMS: /usr/src/mmrefs-VERSION gets what the build needs (kbuild's clean
+# drops any build output copied along), then mmrefs.ko is built and
+# installed for KVER and rebuilt by DKMS for every kernel installed later.
+# An older copy of this version is removed first: DKMS refuses to add a
+# version twice.
+DKMS_SRC := /usr/src/mmrefs-$(VERSION)
+dkms-install: dkms-remove
+	mkdir -p $(DKMS_SRC)
+	cp -R dkms.conf Kbuild module $(DKMS_SRC)/
+	$(MAKE) -s -C $(KDIR) M=$(DKMS_SRC) clean
+	dkms add mmrefs/$(VERSION)
+	dkms install mmrefs/$(VERSION) -k $(KVER)
+
+dkms-remove:
+	@test -n "$(VERSION)" || { echo "no PACKAGE_VERSION in dkms.conf"; exit 1; }
+	if [ -n "$$(dkms status mmrefs/$(VERSION))" ]; then \
+		dkms remove mmrefs/$(VERSION) --all; fi
+	rm -rf $(DKMS_SRC)
 
 # Works without KDIR too: the project's own builds live in .cache/.
 clean:
@@ -75,5 +127,5 @@ stress: deps
 		scripts/stress --kernel $$k $(STRESS_ARGS) || rc=1; \
 	done; exit $$rc
 
-.PHONY: all modules modules_install install clean distclean deps check check-debug demo \
-	bench stress
+.PHONY: all modules modules_install install install-autoload uninstall-autoload \
+	dkms-install dkms-remove clean distclean deps check check-debug demo bench stress
