@@ -538,6 +538,9 @@ static int parse_line(struct sites_load *l, char *line)
 {
 	if (!*line)
 		return 0;
+	/* clear stands alone */
+	if (l->clear)
+		return -EINVAL;
 	if (line[0] == '#')
 		return parse_header(l, line + (line[1] == ' ' ? 2 : 1));
 	if (!strcmp(line, "clear")) {
@@ -546,8 +549,6 @@ static int parse_line(struct sites_load *l, char *line)
 		l->clear = true;
 		return 0;
 	}
-	if (l->clear)
-		return -EINVAL;
 	return parse_site(l, line);
 }
 

@@ -41,6 +41,8 @@
 #define SITES		MMREFS_DIR "/sites"
 #define HOLDERS		MMREFS_DIR "/holders"
 #define CHILD_COMM	"mmr_exact"
+#define NO_SITES \
+	"\nsites=0 sites_armed=0 sites_refused=0 sites_missed=0 exact=off\n"
 #define BORROW_GRAB_ARMED \
 	"module=mmrefs_borrow counter=count op=inc helper=mmgrab state=armed"
 
@@ -160,6 +162,62 @@ TEST_F(exact, every_site_armed_or_explained)
 }
 
 static char shared_word[64] = "mmrefs";
+
+/* One open of sites, @text in one write(), then close; -errno or 0. */
+static int sites_write(const char *text)
+{
+	int fd = open(SITES, O_WRONLY | O_CLOEXEC), err = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (write(fd, text, strlen(text)) < 0)
+		err = -errno;
+	if (close(fd) && !err)
+		err = -errno;
+	return err;
+}
+
+/*
+ * A bad list fails its write with EINVAL and leaves the list in use as it
+ * was: the header line of sites, read before and after, is the same.
+ */
+TEST_F(exact, bad_lists_are_refused_whole)
+{
+	static const char * const bad[] = {
+		"nonsense\n",
+		"# mmrefs-sites 2\n",
+		"# mmrefs-sites 1\n# release 0.0.0-not-this-one\n",
+		"# mmrefs-sites 1\n# mm_struct users=0x1 count=0x2\n",
+		/* a site line before the headers that make it valid */
+		"# mmrefs-sites 1\nffffffff81000000 x+0x1 users inc mmget 0x0(%rdi) x\n",
+		"clear\n# mmrefs-sites 1\n",
+		"clear extra\n",
+	};
+	char before[256], after[256], line[400];
+	const char *text;
+	size_t i;
+
+	if (_metadata->skip)
+		return;
+	text = mmrefs_read_file(SITES);
+	ASSERT_NE(NULL, text);
+	snprintf(before, sizeof(before), "%.*s", (int)strcspn(text, "\n"), text);
+	for (i = 0; i < ARRAY_SIZE(bad); i++)
+		EXPECT_EQ(-EINVAL, sites_write(bad[i])) TH_LOG("list %zu", i);
+	/* a line longer than any site line */
+	memset(line, 'x', sizeof(line) - 2);
+	line[sizeof(line) - 2] = '\n';
+	line[sizeof(line) - 1] = '\0';
+	EXPECT_EQ(-EINVAL, sites_write(line));
+	text = mmrefs_read_file(SITES);
+	ASSERT_NE(NULL, text);
+	snprintf(after, sizeof(after), "%.*s", (int)strcspn(text, "\n"), text);
+	EXPECT_STREQ(before, after);
+	EXPECT_NE(NULL, strstr(after, " exact=on "));
+	/* clear, alone, disarms; without a list stats says sites=0 */
+	EXPECT_EQ(0, sites_write("clear\n"));
+	EXPECT_NE(NULL, strstr(mmrefs_read_file(MMREFS_STATS), NO_SITES));
+}
 
 static void *idle_thread(void *arg)
 {
