@@ -817,6 +817,25 @@ bool mmrefs_watched_values(const struct mmrefs_mm *e, int *users, int *count)
 	return true;
 }
 
+/* @ev for the write @wr of @e's counter: that chain moves, the other stays. */
+static void write_event(struct mmrefs_event *ev, const struct mmrefs_mm *e,
+			const struct mmrefs_write *wr)
+{
+	ev->counter = wr->ctr;
+	ev->observer = e->observer;
+	ev->users_old = e->users;
+	ev->users_new = e->users;
+	ev->count_old = e->count;
+	ev->count_new = e->count;
+	if (wr->ctr == MMREFS_CTR_USERS) {
+		ev->users_old = wr->old;
+		ev->users_new = wr->new;
+	} else {
+		ev->count_old = wr->old;
+		ev->count_new = wr->new;
+	}
+}
+
 /*
  * One trapped write of a watched counter, from the watchpoint handler (NMI
  * context: RCU and a trylock loop only).  Each counter's chain is its last
@@ -880,19 +899,7 @@ int mmrefs_watch_record(const struct mm_struct *mm, struct mmrefs_write *wr)
 		wr->new = wr->mem;
 		break;
 	}
-	ev.counter = wr->ctr;
-	ev.observer = e->observer;
-	ev.users_old = e->users;
-	ev.users_new = e->users;
-	ev.count_old = e->count;
-	ev.count_new = e->count;
-	if (wr->ctr == MMREFS_CTR_USERS) {
-		ev.users_old = wr->old;
-		ev.users_new = wr->new;
-	} else {
-		ev.count_old = wr->old;
-		ev.count_new = wr->new;
-	}
+	write_event(&ev, e, wr);
 	entry_apply(e, &ev, record);
 	misuse = watch_misuse(&ev);
 	wr->at.id = e->id;
@@ -984,19 +991,7 @@ int mmrefs_site_record(const struct mm_struct *mm, struct mmrefs_write *wr)
 	chain = wr->ctr == MMREFS_CTR_USERS ? &e->users : &e->count;
 	wr->old = *chain;
 	wr->new = *chain + wr->delta;
-	ev.counter = wr->ctr;
-	ev.observer = e->observer;
-	ev.users_old = e->users;
-	ev.users_new = e->users;
-	ev.count_old = e->count;
-	ev.count_new = e->count;
-	if (wr->ctr == MMREFS_CTR_USERS) {
-		ev.users_old = wr->old;
-		ev.users_new = wr->new;
-	} else {
-		ev.count_old = wr->old;
-		ev.count_new = wr->new;
-	}
+	write_event(&ev, e, wr);
 	record = record && table_filter_match(e);
 	entry_apply(e, &ev, record);
 	wr->at.id = e->id;
