@@ -328,10 +328,11 @@ struct mmrefs_at {
 struct mmrefs_write {
 	enum mmrefs_counter ctr;
 	enum { MMREFS_WRITE_DELTA, MMREFS_WRITE_VALUES,
-	       MMREFS_WRITE_UNKNOWN } kind;
+	       MMREFS_WRITE_UNKNOWN, MMREFS_WRITE_CMPXCHG } kind;
 	int delta;		/* DELTA: by how much, exactly */
 	int old, new;		/* VALUES: exactly; filled in for the rest */
 	int mem;		/* the counter as the handler read it */
+	atomic_t *ptr;		/* CMPXCHG: do old -> new here (sites.c) */
 	enum mmrefs_op op;
 	enum mmrefs_cause cause;
 	unsigned long site;
@@ -340,7 +341,6 @@ struct mmrefs_write {
 
 /* table.c: exact mode's side (sites.c) */
 int mmrefs_site_record(const struct mm_struct *mm, struct mmrefs_write *wr);
-bool mmrefs_entry_watched(const struct mm_struct *mm);
 bool mmrefs_entry_exact(const struct mmrefs_mm *e);
 void mmrefs_table_module_going(const struct module *mod);
 bool mmrefs_gone_name(unsigned long site, u64 ts, char *buf, size_t len);

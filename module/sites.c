@@ -21,9 +21,10 @@
  * counter's address from the registers, so the mm comes from the write
  * itself.  inc, dec, add and sub are known before they run: their probes
  * only record, and the kernel may jump-optimize them.  A cmpxchg
- * (mmget_not_zero()) succeeds or not: its probe does the cmpxchg itself,
- * atomically, sets the registers and flags as the instruction would and
- * skips it, so a failed one is no event.  Lazy-TLB moves (the scheduler's)
+ * (mmget_not_zero()) succeeds or not: its probe has it done, atomically,
+ * under the mm's entry lock (so no sync of the entry sees it before its
+ * event), sets the registers and flags as the instruction would and skips
+ * it, so a failed one is no event.  Lazy-TLB moves (the scheduler's)
  * are listed but never armed: they are counted at read time.
  *
  * Writing the list is all or nothing: a bad line fails the write with
@@ -104,21 +105,16 @@ static void site_post(struct kprobe *kp, struct pt_regs *regs,
 NOKPROBE_SYMBOL(site_post);
 
 /*
- * lock cmpxchg %src,(mem): compare EAX with the counter, store src if
- * equal, else load the counter into EAX; flags as CMP EAX,(mem).
+ * lock cmpxchg %src,(mem) was done for the instruction (table.c, under
+ * the entry lock): @mem is what it found.  Set what the instruction would
+ * have: on failure EAX = the counter; flags as CMP EAX,(mem).  Then skip.
  */
-static bool site_cmpxchg(struct mmrefs_site *s, struct pt_regs *regs,
-			 atomic_t *v, int *old)
+static void site_cmpxchg_regs(const struct mmrefs_site *s,
+			      struct pt_regs *regs, bool done, int found)
 {
-	u32 expect = (u32)regs->ax, mem, r;
-	int cur = (int)expect;
+	u32 expect = (u32)regs->ax, mem = (u32)found, r = expect - mem;
 	unsigned long f;
-	bool done;
 
-	done = atomic_try_cmpxchg(v, &cur,
-				  (int)mmrefs_insn_reg(regs, s->in.reg));
-	mem = (u32)cur;
-	r = expect - mem;
 	f = regs->flags & ~(X86_EFLAGS_CF | X86_EFLAGS_PF | X86_EFLAGS_AF |
 			    X86_EFLAGS_ZF | X86_EFLAGS_SF | X86_EFLAGS_OF);
 	if (expect < mem)
@@ -137,11 +133,9 @@ static bool site_cmpxchg(struct mmrefs_site *s, struct pt_regs *regs,
 	if (!done)
 		regs->ax = mem;		/* a 32-bit write zero-extends */
 	regs->ip = (unsigned long)s->kp.addr + s->in.len;
-	*old = (int)expect;
-	return done;
 }
 
-NOKPROBE_SYMBOL(site_cmpxchg);
+NOKPROBE_SYMBOL(site_cmpxchg_regs);
 
 /*
  * A watched mm's write at an armed site runs out of line (the kprobe's
@@ -185,8 +179,8 @@ static int site_pre(struct kprobe *kp, struct pt_regs *regs)
 	const struct mm_struct *mm;
 	enum mmrefs_cause cause;
 	unsigned long site;
-	bool emulated = false, hint = false;
-	int old;
+	bool hint;
+	int ret;
 
 	this_cpu_inc(*s->hits);
 	if (s->ctr == MMREFS_CTR_USERS)
@@ -195,15 +189,12 @@ static int site_pre(struct kprobe *kp, struct pt_regs *regs)
 		mm = (void *)(addr - offsetof(struct mm_struct, mm_count));
 
 	if (s->in.kind == MMREFS_INSN_CMPXCHG) {
-		/* a watched mm's writes are the watchpoint's: let it run */
-		if (mmrefs_entry_watched(mm)) {
-			site_mark(s);
-			return 0;
-		}
-		if (!site_cmpxchg(s, regs, (atomic_t *)addr, &old))
-			return 1;
-		emulated = true;
-		wr.delta = (int)mmrefs_insn_reg(regs, s->in.reg) - old;
+		/* table.c does it, under the entry lock */
+		wr.kind = MMREFS_WRITE_CMPXCHG;
+		wr.ptr = (atomic_t *)addr;
+		wr.old = (int)regs->ax;
+		wr.new = (int)mmrefs_insn_reg(regs, s->in.reg);
+		wr.delta = wr.new - wr.old;
 	} else {
 		wr.delta = mmrefs_insn_delta(&s->in);
 	}
@@ -219,19 +210,21 @@ static int site_pre(struct kprobe *kp, struct pt_regs *regs)
 	if (wr.cause == MMREFS_CAUSE_TRAP)
 		wr.cause = MMREFS_CAUSE_SITE;
 	wr.site = site;
-	switch (mmrefs_site_record(mm, &wr)) {
-	case 0:
-		if (mmrefs_holder_wants_stack(wr.op, wr.cause, false))
-			mmrefs_stack_defer(mm, &wr.at, false, s->addr);
-		break;
-	case -EEXIST:
+	ret = mmrefs_site_record(mm, &wr);
+	if (!ret && mmrefs_holder_wants_stack(wr.op, wr.cause, false))
+		mmrefs_stack_defer(mm, &wr.at, false, s->addr);
+	if (ret == -EEXIST) {
 		/* watched: the watchpoint records it, and needs the hint */
 		site_mark(s);
 		if (hint)
 			mmrefs_put_hint(mm, wr.cause, site);
-		break;
 	}
-	return emulated;
+	/* a cmpxchg done (recorded or failed) is skipped; else it runs */
+	if (wr.kind == MMREFS_WRITE_CMPXCHG && ret >= 0) {
+		site_cmpxchg_regs(s, regs, !ret, wr.mem);
+		return 1;
+	}
+	return 0;
 }
 
 NOKPROBE_SYMBOL(site_pre);

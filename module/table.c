@@ -915,19 +915,6 @@ int mmrefs_watch_record(const struct mm_struct *mm, struct mmrefs_write *wr)
 	return 0;
 }
 
-/* Whether @mm is watched, as its entry says; probe context. */
-bool mmrefs_entry_watched(const struct mm_struct *mm)
-{
-	struct mmrefs_mm *e;
-	bool watched;
-
-	rcu_read_lock();
-	e = table_lookup(mm);
-	watched = e && READ_ONCE(e->watch);
-	rcu_read_unlock();
-	return watched;
-}
-
 /*
  * The entry of @mm for a site probe, created if missing (create-on-miss:
  * an mm born before load, or whose birth no hook saw).  Probe context,
@@ -954,13 +941,15 @@ static struct mmrefs_mm *site_entry(const struct mm_struct *mm)
 }
 
 /*
- * One write at a listed site, from its probe (sites.c), before the write
- * (a cmpxchg: emulated, after it).  The chain of @wr->ctr moves by
- * @wr->delta: events of one counter on two CPUs are recorded in handler
- * order, and the sums are exact.  A watched mm's writes are the
- * watchpoint's (they are not counted twice).  Returns 0 if recorded (or
- * filtered out), -ENOENT if exact mode is not on yet, -EEXIST if watched,
- * -ENOMEM without an entry.
+ * One write at a listed site, from its probe (sites.c), before the write.
+ * The chain of @wr->ctr moves by @wr->delta: events of one counter on two
+ * CPUs are recorded in handler order, and the sums are exact.  A
+ * MMREFS_WRITE_CMPXCHG is done here, under the entry lock, so that no
+ * sync sees it before its event: @wr->mem gets the value it found.  A
+ * watched mm's writes are the watchpoint's (they are not counted twice).
+ * Returns 0 if recorded (or filtered out), 1 for a cmpxchg that failed
+ * (no event), -ENOENT if exact mode is not on yet, -EEXIST if watched,
+ * -ENOMEM without an entry; on a negative return the write is not done.
  */
 int mmrefs_site_record(const struct mm_struct *mm, struct mmrefs_write *wr)
 {
@@ -987,7 +976,15 @@ int mmrefs_site_record(const struct mm_struct *mm, struct mmrefs_write *wr)
 	}
 	if (!entry_exact(e))
 		entry_sync(e, mm, MMREFS_EXACT_SAMPLED);
-	/* before the write: the counter still has the old value */
+	if (wr->kind == MMREFS_WRITE_CMPXCHG) {
+		wr->mem = wr->old;
+		if (!atomic_try_cmpxchg(wr->ptr, &wr->mem, wr->new)) {
+			raw_spin_unlock_irqrestore(&e->lock, flags);
+			rcu_read_unlock();
+			return 1;
+		}
+	}
+	/* before the write (or in the same lock): the chain's old value */
 	chain = wr->ctr == MMREFS_CTR_USERS ? &e->users : &e->count;
 	wr->old = *chain;
 	wr->new = *chain + wr->delta;
