@@ -30,11 +30,12 @@
  * (in the build tree and in an installed kselftest tree alike).  Both are
  * exported as absolute paths before anything else: the seed and unload
  * tests reload the modules from them.  A module already loaded is used
- * as it is; one that cannot be loaded is said so here, and the tests that
- * need it skip and say why.  What is loaded here stays loaded for the
- * programs that follow and is noted in MMREFS_LOADED_LIST of $TMPDIR:
- * mmrefs_nothing_lost.sh, the last test, checks the stats of the whole
- * run and then unloads what that list names.
+ * as it is, but mmrefs only if this run loaded it (or the user said
+ * MMREFS_SELFTEST_RELOAD=1); one that cannot be loaded is said so here,
+ * and the tests that need it skip and say why.  What is loaded here stays
+ * loaded for the programs that follow and is noted in MMREFS_LOADED_LIST
+ * of $TMPDIR: mmrefs_nothing_lost.sh, the last test, checks the stats of
+ * the whole run and then unloads what that list names.
  */
 static const struct {
 	const char *name, *env, *dflt;
@@ -69,20 +70,62 @@ static void export_module_path(const char *env, const char *dflt)
 	setenv(env, realpath(path, real) ? real : path, 1);
 }
 
-static void note_loaded(const char *name)
+static void loaded_list(char *list, size_t size)
 {
 	const char *tmp = getenv("TMPDIR");
+
+	snprintf(list, size, "%s/" MMREFS_LOADED_LIST,
+		 tmp && *tmp ? tmp : "/tmp");
+}
+
+static void note_loaded(const char *name)
+{
 	char list[PATH_MAX];
 	int fd;
 
-	snprintf(list, sizeof(list), "%s/" MMREFS_LOADED_LIST,
-		 tmp && *tmp ? tmp : "/tmp");
+	loaded_list(list, sizeof(list));
 	fd = open(list, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
 	if (fd < 0 || dprintf(fd, "%s\n", name) < 0)
 		fprintf(stderr, "# cannot note in %s that %s was loaded: %s\n",
 			list, name, strerror(errno));
 	if (fd >= 0)
 		close(fd);
+}
+
+/* The loaded list names name: this run loaded it. */
+static bool noted_loaded(const char *name)
+{
+	char list[PATH_MAX], line[64];
+	bool found = false;
+	FILE *f;
+
+	loaded_list(list, sizeof(list));
+	f = fopen(list, "re");
+	if (!f)
+		return false;
+	while (!found && fgets(line, sizeof(line), f)) {
+		line[strcspn(line, "\n")] = '\0';
+		found = !strcmp(line, name);
+	}
+	fclose(f);
+	return found;
+}
+
+/*
+ * The tests change mmrefs' filter, enable and watch, and some reload it:
+ * a mmrefs this run did not load is someone's, and is left alone unless
+ * MMREFS_SELFTEST_RELOAD says they accept that.
+ */
+static void refuse_foreign_mmrefs(void)
+{
+	if (access("/sys/module/mmrefs", F_OK) || noted_loaded("mmrefs") ||
+	    getenv("MMREFS_SELFTEST_RELOAD"))
+		return;
+	fprintf(stderr,
+		"# mmrefs is loaded, and not by this test run: the tests would change its\n"
+		"# filter, enable and watch, and reload it.  rmmod mmrefs first, or set\n"
+		"# MMREFS_SELFTEST_RELOAD=1 to accept that.\n");
+	exit(1);
 }
 
 static void load_needed_modules(void)
@@ -94,6 +137,7 @@ static void load_needed_modules(void)
 
 	if (getuid())
 		return;		/* the tests skip: "must run as root" */
+	refuse_foreign_mmrefs();
 	for (i = 0; i < ARRAY_SIZE(needed_modules); i++) {
 		snprintf(sysfs, sizeof(sysfs), "/sys/module/%s",
 			 needed_modules[i].name);

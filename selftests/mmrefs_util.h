@@ -26,7 +26,9 @@
  * Built with -DMMREFS_SELFTEST (selftests/Makefile), mmrefs_util.c loads
  * mmrefs.ko and mmrefs_borrow.ko when a program starts, unless they are
  * loaded, and names each module it loaded in this file of $TMPDIR (or
- * /tmp), one a line; mmrefs_nothing_lost.sh unloads them.
+ * /tmp), one a line; mmrefs_nothing_lost.sh unloads them.  A program
+ * exits 1 at once if mmrefs is loaded and this file does not name it,
+ * unless $MMREFS_SELFTEST_RELOAD is set: that mmrefs is someone else's.
  */
 #define MMREFS_LOADED_LIST	"mmrefs_selftests.loaded"
 
