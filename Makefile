@@ -127,5 +127,10 @@ stress: deps
 		scripts/stress --kernel $$k $(STRESS_ARGS) || rc=1; \
 	done; exit $$rc
 
+# A full Debian guest per kernel (scripts/boxtest): README's real-box
+# commands verbatim, a watch, a soak, the trace tools; both run.
+boxtest:
+	@rc=0; for k in 6.1 6.12; do scripts/boxtest $$k || rc=1; done; exit $$rc
+
 .PHONY: all modules modules_install install install-autoload uninstall-autoload \
-	dkms-install dkms-remove clean distclean deps check check-debug demo bench stress
+	dkms-install dkms-remove clean distclean deps check check-debug demo bench stress boxtest
