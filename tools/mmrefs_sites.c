@@ -327,6 +327,42 @@ static const char *locked_op(const cs_insn *insn)
 }
 
 /* Decode [start, end) of one helper instance and record its locked ops. */
+static const struct symbol *func_at(struct sites_file *f, unsigned long addr);
+
+/*
+ * The displacement @base got from the last instruction before @addr that
+ * wrote it, decoding from the start of the function, if that is a
+ * "lea disp(%reg), %base"; -1 if it is anything else.  mm_access() on 6.1
+ * inlines mmput() as lea 0x54(%rbx),%r14 ... lock decl (%r14).
+ */
+static long lea_disp(struct sites_file *f, unsigned long addr, x86_reg base)
+{
+	const struct symbol *fn = func_at(f, addr);
+	const unsigned char *code;
+	long disp = -1;
+	cs_insn *insns;
+	size_t len, n, i;
+
+	code = fn ? bytes_at(f, fn->addr, &len, true) : NULL;
+	if (!code || addr - fn->addr > len)
+		return -1;
+	n = cs_disasm(f->cs, code, addr - fn->addr, fn->addr, 0, &insns);
+	for (i = n; i--; ) {
+		const cs_x86 *x86 = &insns[i].detail->x86;
+
+		if (!x86->op_count || x86->operands[0].type != X86_OP_REG ||
+		    x86->operands[0].reg != base)
+			continue;
+		if (insns[i].id == X86_INS_LEA && x86->op_count == 2 &&
+		    x86->operands[1].type == X86_OP_MEM)
+			disp = x86->operands[1].mem.disp;
+		break;
+	}
+	if (n)
+		cs_free(insns, n);
+	return disp;
+}
+
 static void decode_range(struct sites_file *f, unsigned long start, unsigned long end,
 			 const struct helper *h, int depth, char *chain)
 {
@@ -378,6 +414,10 @@ static void decode_range(struct sites_file *f, unsigned long start, unsigned lon
 		} else if (m->disp == (long)f->offset[!h->counter]) {
 			s->counter = !h->counter;
 			s->note = "other-counter";
+		} else if (!m->disp && m->index == X86_REG_INVALID &&
+			   lea_disp(f, insns[i].address, m->base) ==
+			   (long)f->offset[h->counter]) {
+			s->note = "disp";	/* the address in a register */
 		} else {
 			s->skip = h->strict;
 			s->note = "disp";
