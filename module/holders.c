@@ -26,6 +26,7 @@
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/bitmap.h>
+#include <linux/kallsyms.h>
 #include <linux/ktime.h>
 #include <linux/list.h>
 #include <linux/moduleparam.h>
@@ -276,16 +277,22 @@ void mmrefs_holders_event(struct mmrefs_mm *e, const struct mmrefs_event *ev)
 	lockdep_assert_held(&e->lock);
 	switch (ev->op) {
 	case MMREFS_OP_PUT:
-	case MMREFS_OP_MMPUT:
 		if (ev->cause == MMREFS_CAUSE_PUT ||
 		    ev->cause == MMREFS_CAUSE_ASYNC)
-			/*
-			 * a write seen itself (watched, or exact mode): every
-			 * get is seen too, so a put by another task gives
-			 * back the oldest
-			 */
-			holder_del_match(e, MMREFS_HOLD_GET, ev->pid,
-					 e->watch || ev->counter);
+			holder_del_match(e, MMREFS_HOLD_GET, ev->pid, e->watch);
+		break;
+	case MMREFS_OP_MMPUT:
+		/*
+		 * A write seen itself (watched, or exact mode): every get is
+		 * seen too, so any put but a thread's (exit) or an exec's
+		 * gives one back, a put by another task the oldest.  Its
+		 * cause may lack mmput()'s hint (the task moved to another
+		 * CPU in between), never that it is one of those two.
+		 */
+		if (ev->cause != MMREFS_CAUSE_EXIT &&
+		    ev->cause != MMREFS_CAUSE_EXEC &&
+		    ev->cause != MMREFS_CAUSE_TEARDOWN)
+			holder_del_match(e, MMREFS_HOLD_GET, ev->pid, true);
 		break;
 	case MMREFS_OP_USE:
 		h = holder_find(e, MMREFS_HOLD_BORROWED, ev->pid);
@@ -356,16 +363,29 @@ unsigned int mmrefs_holders_copy(struct mmrefs_mm *e, struct mmrefs_holder *buf,
 	return n;
 }
 
+/*
+ * A frame that no symbol covers (a kprobe's optimized detour buffer, code
+ * since unloaded) would print as a raw address: it is left out, and the
+ * frames it hid are counted in one line.
+ */
 void mmrefs_show_stack(struct seq_file *m, u32 handle, const char *indent)
 {
+	char name[KSYM_SYMBOL_LEN];
+	unsigned int i, nr, hidden = 0;
 	unsigned long *entries;
-	unsigned int i, nr;
 
 	if (!handle)
 		return;
 	nr = stack_depot_fetch(handle, &entries);
-	for (i = 0; i < nr; i++)
-		seq_printf(m, "%s%pS\n", indent, (void *)entries[i]);
+	for (i = 0; i < nr; i++) {
+		sprint_symbol(name, entries[i]);
+		if (!strncmp(name, "0x", 2))
+			hidden++;
+		else
+			seq_printf(m, "%s%s\n", indent, name);
+	}
+	if (hidden)
+		seq_printf(m, "%s(%u frames without a symbol)\n", indent, hidden);
 }
 
 int mmrefs_holders_init(void)

@@ -397,6 +397,7 @@ struct mmrefs_insn {
 #define MMREFS_SITE_CLONE	BIT(3)
 #define MMREFS_SITE_TEARDOWN	BIT(4)
 #define MMREFS_SITE_KHUGEPAGED	BIT(5)
+#define MMREFS_SITE_GETTER	BIT(6)	/* get_task_mm(), mm_access() */
 #define MMREFS_SITE_KNOWN	BIT(7)
 
 unsigned int mmrefs_insn_decode(const u8 *p, unsigned int avail,
@@ -409,11 +410,14 @@ u8 mmrefs_name_flags(const char *name);
 u8 mmrefs_site_flags(unsigned long site);
 enum mmrefs_op mmrefs_write_op(enum mmrefs_counter ctr,
 			       enum mmrefs_insn_kind kind, int delta, u8 flags);
-enum mmrefs_cause mmrefs_write_cause(enum mmrefs_op op, u8 flags);
+enum mmrefs_cause mmrefs_write_cause(enum mmrefs_op op, u8 flags,
+				     const struct mm_struct *mm);
 void mmrefs_put_hint(const struct mm_struct *mm, enum mmrefs_cause cause,
 		     unsigned long site);
 bool mmrefs_put_hint_take(const struct mm_struct *mm, unsigned long *site,
 			  enum mmrefs_cause *cause);
+void mmrefs_get_hint(unsigned long site);
+bool mmrefs_get_hint_take(unsigned long *site);
 
 /* sites.c: exact mode, a probe at every listed write */
 int mmrefs_sites_init(void);

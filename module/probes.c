@@ -235,6 +235,18 @@ static int mm_access_ret(struct kretprobe_instance *ri, struct pt_regs *regs)
 
 NOKPROBE_SYMBOL(mm_access_ret);
 
+/*
+ * get_task_mm() and mm_access() are out of line: their inlined mmget()
+ * (watch.c, sites.c) is named by their caller, left here on entry.
+ */
+static int getter_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
+{
+	mmrefs_get_hint(probe_caller(regs));
+	return 0;
+}
+
+NOKPROBE_SYMBOL(getter_entry);
+
 struct use_mm_data {
 	struct mm_struct *mm;
 	int count;
@@ -409,11 +421,11 @@ static struct mmrefs_hook probe_hooks[NR_HOOKS] = {
 	},
 	[HOOK_GET_TASK_MM] = {
 		.name = "get_task_mm", .syms = SYMS("get_task_mm"),
-		.ret = get_task_mm_ret,
+		.entry = getter_entry, .ret = get_task_mm_ret,
 	},
 	[HOOK_MM_ACCESS] = {
 		.name = "mm_access", .syms = SYMS("mm_access"),
-		.ret = mm_access_ret,
+		.entry = getter_entry, .ret = mm_access_ret,
 	},
 	[HOOK_USE_MM] = {
 		.name = "kthread_use_mm", .syms = SYMS("kthread_use_mm"),

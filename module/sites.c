@@ -179,7 +179,7 @@ static int site_pre(struct kprobe *kp, struct pt_regs *regs)
 	const struct mm_struct *mm;
 	enum mmrefs_cause cause;
 	unsigned long site;
-	bool hint;
+	bool hint, getter;
 	int ret;
 
 	this_cpu_inc(*s->hits);
@@ -201,12 +201,15 @@ static int site_pre(struct kprobe *kp, struct pt_regs *regs)
 	wr.op = mmrefs_write_op(s->ctr, s->in.kind, wr.delta, s->flags);
 	site = s->addr;
 	/* mmput() is out of line: name its caller */
+	/* a getter's mmget() is its caller's */
+	getter = (s->flags & MMREFS_SITE_GETTER) && wr.op == MMREFS_OP_MMGET &&
+		 mmrefs_get_hint_take(&site);
 	hint = wr.op == MMREFS_OP_MMPUT &&
 	       mmrefs_put_hint_take(mm, &site, &cause);
 	if (hint)
 		wr.cause = cause;
 	else
-		wr.cause = mmrefs_write_cause(wr.op, s->flags);
+		wr.cause = mmrefs_write_cause(wr.op, s->flags, mm);
 	if (wr.cause == MMREFS_CAUSE_TRAP)
 		wr.cause = MMREFS_CAUSE_SITE;
 	wr.site = site;
@@ -218,6 +221,8 @@ static int site_pre(struct kprobe *kp, struct pt_regs *regs)
 		site_mark(s);
 		if (hint)
 			mmrefs_put_hint(mm, wr.cause, site);
+		if (getter)
+			mmrefs_get_hint(site);
 	}
 	/* a cmpxchg done (recorded or failed) is skipped; else it runs */
 	if (wr.kind == MMREFS_WRITE_CMPXCHG && ret >= 0) {

@@ -1266,9 +1266,12 @@ void mmrefs_stack_defer(const struct mm_struct *mm, const struct mmrefs_at *at,
 		mmrefs_count_stat(MMREFS_STAT_STACK_LOST);
 		return;
 	}
-	/* from the interrupted context on: skip ours, #DB's and perf's */
+	/*
+	 * from the interrupted context on: skip ours, #DB's and perf's (an
+	 * int3 probe's context is at @from + 1, past its int3)
+	 */
 	nr = stack_trace_save(entries, ARRAY_SIZE(entries), 0);
-	for (i = 0; i < nr && entries[i] != from; i++)
+	for (i = 0; i < nr && entries[i] - from > 1; i++)
 		;
 	if (i == nr && in_nmi()) {
 		mmrefs_count_stat(MMREFS_STAT_STACK_LOST);

@@ -171,12 +171,14 @@ static void watch_counter(struct watch *w, struct mm_struct *mm,
 	}
 	WRITE_ONCE(w->last[ctr], wr.mem);
 
-	/* mmput() is out of line: name its caller */
+	/* get_task_mm(), mm_access(), mmput() are out of line: their callers */
+	if ((flags & MMREFS_SITE_GETTER) && wr.op == MMREFS_OP_MMGET)
+		mmrefs_get_hint_take(&site);
 	if (wr.op == MMREFS_OP_MMPUT &&
 	    mmrefs_put_hint_take(mm, &site, &cause))
 		wr.cause = cause;
 	else
-		wr.cause = mmrefs_write_cause(wr.op, flags);
+		wr.cause = mmrefs_write_cause(wr.op, flags, mm);
 	wr.site = site;
 	if (mmrefs_watch_record(mm, &wr))
 		return;

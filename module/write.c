@@ -195,6 +195,9 @@ static const struct {
 	/* khugepaged's own drop of a slot whose mm exited */
 	{ "collect_mm_slot", MMREFS_SITE_KHUGEPAGED },
 	{ "__mmput", MMREFS_SITE_TEARDOWN },
+	/* out of line, their mmget() is named by their caller */
+	{ "get_task_mm", MMREFS_SITE_GETTER },
+	{ "mm_access", MMREFS_SITE_GETTER },
 	/* where __mmput() is inlined into them (the debug kernel) */
 	{ "mmput", MMREFS_SITE_TEARDOWN },
 };
@@ -253,8 +256,13 @@ enum mmrefs_op mmrefs_write_op(enum mmrefs_counter ctr,
 	return delta == 1 ? MMREFS_OP_MMGRAB : MMREFS_OP_MMDROP;
 }
 
-/* Why, as far as the site and the task tell (holders.c relies on it). */
-enum mmrefs_cause mmrefs_write_cause(enum mmrefs_op op, u8 flags)
+/*
+ * Why @op of @mm, as far as the site and the task tell (holders.c relies
+ * on it).  An exiting task's mmput() is its thread's only of its own mm
+ * (exit_mm() cleared ->mm and keeps it as active_mm), as in probes.c.
+ */
+enum mmrefs_cause mmrefs_write_cause(enum mmrefs_op op, u8 flags,
+				     const struct mm_struct *mm)
 {
 	if (op == MMREFS_OP_LAZY_TLB)
 		return MMREFS_CAUSE_TRAP;
@@ -267,8 +275,13 @@ enum mmrefs_cause mmrefs_write_cause(enum mmrefs_op op, u8 flags)
 		return MMREFS_CAUSE_USE_MM;
 	if (flags & MMREFS_SITE_TEARDOWN)
 		return MMREFS_CAUSE_TEARDOWN;
-	if (current->flags & PF_EXITING)
+	if ((current->flags & PF_EXITING) &&
+	    (op != MMREFS_OP_MMPUT ||
+	     (!current->mm && current->active_mm == mm)))
 		return MMREFS_CAUSE_EXIT;
+	/* exec_mmap() put the old mm after installing the new one */
+	if (op == MMREFS_OP_MMPUT && current->in_execve)
+		return MMREFS_CAUSE_EXEC;
 	if (current->flags & PF_KTHREAD)
 		return MMREFS_CAUSE_KTHREAD;
 	return MMREFS_CAUSE_TRAP;
@@ -296,6 +309,34 @@ void mmrefs_put_hint(const struct mm_struct *mm, enum mmrefs_cause cause,
 	h->mm = mm;
 	h->site = site;
 	h->cause = cause;
+}
+
+/* get_task_mm()/mm_access() probe -> its mmget(): who called it. */
+struct get_hint {
+	struct task_struct *task;
+	unsigned long site;
+};
+
+static DEFINE_PER_CPU(struct get_hint, get_hints);
+
+void mmrefs_get_hint(unsigned long site)
+{
+	struct get_hint *h = this_cpu_ptr(&get_hints);
+
+	h->task = current;
+	h->site = site;
+}
+
+/* The caller of the getter this task is in, for its write at a getter site. */
+bool mmrefs_get_hint_take(unsigned long *site)
+{
+	struct get_hint *h = this_cpu_ptr(&get_hints);
+
+	if (h->task != current)
+		return false;
+	*site = h->site;
+	h->task = NULL;
+	return true;
 }
 
 /* The hint for this task's put of @mm, if any: it is used once. */
