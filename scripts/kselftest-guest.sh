@@ -12,7 +12,10 @@
 # run_kselftest.sh exits 0 whatever the results, so this script judges the
 # top-level lines: exit 1 if a program failed, timed out or has no result
 # line, else 4 (ksft_skip) if one skipped, else 0.
-# Usage: kselftest-guest.sh [run_kselftest.sh ARG...]  (-t mmrefs:PROGRAM: one)
+# With --exact first, the whole suite runs in exact mode: every load of
+# mmrefs.ko by a test is followed by the site lists (mmrefs_util.c).
+# Usage: kselftest-guest.sh [--exact] [run_kselftest.sh ARG...]
+#   (-t mmrefs:PROGRAM: one program)
 set -u
 
 ksft=/mmrefs/kselftest
@@ -21,6 +24,14 @@ export MMREFS_KO=/mmrefs/module/mmrefs.ko
 # Exact mode's site list for this kernel (mmrefs_exact), if packed.
 sites=/mmrefs/sites/$(uname -r).txt
 [ -f "$sites" ] && export MMREFS_SITES="$sites"
+if [ "${1:-}" = --exact ]; then
+	shift
+	if [ -z "${MMREFS_SITES:-}" ]; then
+		echo "# kselftest-guest: --exact: no site list $sites"
+		exit 1
+	fi
+	export MMREFS_EXACT=1
+fi
 
 # Stream the TAP and keep the exit status (no pipefail in POSIX sh).
 { sh "$ksft/run_kselftest.sh" "$@"; echo $? >"$out.rc"; } | tee "$out"

@@ -46,54 +46,6 @@
 #define BORROW_GRAB_ARMED \
 	"module=mmrefs_borrow counter=count op=inc helper=mmgrab state=armed"
 
-/* Write @path's list and, if there, @more's to sites in one open. */
-static int sites_load(const char *path, const char *more)
-{
-	const char *files[2];
-	char buf[4096];
-	ssize_t n;
-	size_t i;
-	int fd, in, err = 0;
-
-	files[0] = path;
-	files[1] = more;
-	fd = open(SITES, O_WRONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	for (i = 0; i < ARRAY_SIZE(files) && !err; i++) {
-		if (!files[i])
-			continue;
-		in = open(files[i], O_RDONLY | O_CLOEXEC);
-		if (in < 0) {
-			err = i ? 0 : -errno;	/* the module's is optional */
-			continue;
-		}
-		while (!err && (n = read(in, buf, sizeof(buf))) > 0)
-			if (write(fd, buf, n) != n)
-				err = -errno;
-		close(in);
-	}
-	if (close(fd) && !err)
-		err = -errno;
-	return err;
-}
-
-static const char *borrow_sites(void)
-{
-	static char path[512];
-	const char *env = getenv("MMREFS_BORROW_SITES");
-	ssize_t n;
-
-	if (env)
-		return env;
-	n = readlink("/proc/self/exe", path, sizeof(path) - 64);
-	if (n <= 0)
-		return NULL;
-	path[n] = '\0';
-	strcpy(strrchr(path, '/') + 1, "test_modules/mmrefs_borrow.sites");
-	return path;
-}
-
 FIXTURE(exact) {
 	pid_t child;
 	int release_fd;
@@ -110,7 +62,7 @@ FIXTURE_SETUP(exact)
 		SKIP(return, "%s", why);
 	if (!list)
 		SKIP(return, "no site list: set MMREFS_SITES (scripts/mmrefs-sites)");
-	ASSERT_EQ(0, sites_load(list, borrow_sites()));
+	ASSERT_EQ(0, mmrefs_load_sites());
 	mmrefs_reset_filter();
 }
 
@@ -118,7 +70,11 @@ FIXTURE_TEARDOWN(exact)
 {
 	mmrefs_waiter_reap(&self->child, &self->release_fd);
 	borrow_cmd("release all");
-	mmrefs_write_file(SITES, "clear\n");
+	/* the whole suite in exact mode keeps its list */
+	if (getenv("MMREFS_EXACT"))
+		mmrefs_load_sites();
+	else
+		mmrefs_write_file(SITES, "clear\n");
 }
 
 /* Every vmlinux site is armed, lazy, or refused with a reason. */

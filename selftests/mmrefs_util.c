@@ -517,11 +517,39 @@ int mmrefs_history(long id, struct mmrefs_history *h)
 	return 0;
 }
 
+/*
+ * The suite in exact mode ($MMREFS_EXACT): a probe's get, put or grab is
+ * recorded as the write itself, so a test's "get thread" is "mmget
+ * clone_vm" (copy_mm() cannot tell a thread from a vfork child), a get
+ * or grab has the write's cause, and a put keeps its (mmput()'s hint).
+ */
+static void exact_names(const char **op, const char **cause)
+{
+	const char *c = *cause;
+
+	if (!getenv("MMREFS_EXACT"))
+		return;
+	if (!strcmp(*op, "get")) {
+		*op = "mmget";
+		if (c && (!strcmp(c, "thread") || !strcmp(c, "vfork") ||
+			  !strcmp(c, "clone_vm")))
+			*cause = "clone_vm";
+		else
+			*cause = NULL;
+	} else if (!strcmp(*op, "put")) {
+		*op = "mmput";
+	} else if (!strcmp(*op, "grab")) {
+		*op = "mmgrab";
+		*cause = NULL;
+	}
+}
+
 int mmrefs_find_event(const struct mmrefs_history *h, int from,
 		      const char *op, const char *cause)
 {
 	int i;
 
+	exact_names(&op, &cause);
 	for (i = from < 0 ? 0 : from; i < h->nr; i++)
 		if (!strcmp(h->ev[i].op, op) &&
 		    (!cause || !strcmp(h->ev[i].cause, cause)))
@@ -590,8 +618,71 @@ void mmrefs_reset_filter(void)
 	mmrefs_write_file(MMREFS_ENABLE, "1");
 }
 
+bool mmrefs_exact_on(void)
+{
+	const char *stats = mmrefs_read_file(MMREFS_STATS);
+
+	return stats && strstr(stats, " exact=on\n");
+}
+
+/* The borrower module's site list: $MMREFS_BORROW_SITES, or beside it. */
+static const char *borrow_sites(void)
+{
+	static char path[512];
+	const char *env = getenv("MMREFS_BORROW_SITES");
+	ssize_t n;
+
+	if (env)
+		return env;
+	n = readlink("/proc/self/exe", path, sizeof(path) - 64);
+	if (n <= 0)
+		return NULL;
+	path[n] = '\0';
+	strcpy(strrchr(path, '/') + 1, "test_modules/mmrefs_borrow.sites");
+	return path;
+}
+
+int mmrefs_load_sites(void)
+{
+	const char *files[2];
+	char buf[4096];
+	ssize_t n;
+	size_t i;
+	int fd, in, err = 0;
+
+	files[0] = getenv("MMREFS_SITES");
+	files[1] = borrow_sites();
+	if (!files[0])
+		return -ENOENT;
+	fd = open(MMREFS_DIR "/sites", O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	for (i = 0; i < ARRAY_SIZE(files) && !err; i++) {
+		if (!files[i])
+			continue;
+		in = open(files[i], O_RDONLY | O_CLOEXEC);
+		if (in < 0) {
+			err = i ? 0 : -errno;	/* the module's is optional */
+			continue;
+		}
+		while (!err && (n = read(in, buf, sizeof(buf))) > 0)
+			if (write(fd, buf, n) != n)
+				err = -errno;
+		close(in);
+	}
+	if (close(fd) && !err)
+		err = -errno;
+	return err;
+}
+
+/*
+ * With MMREFS_EXACT set (kselftest-guest.sh --exact), every load of
+ * mmrefs.ko is followed by the site lists: the whole suite runs in exact
+ * mode.
+ */
 int mmrefs_load_module(const char *path, const char *params)
 {
+	const char *base = strrchr(path, '/');
 	int fd, err = 0;
 
 	fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -600,6 +691,9 @@ int mmrefs_load_module(const char *path, const char *params)
 	if (syscall(__NR_finit_module, fd, params, 0))
 		err = -errno;
 	close(fd);
+	if (!err && getenv("MMREFS_EXACT") &&
+	    !strcmp(base ? base + 1 : path, "mmrefs.ko"))
+		err = mmrefs_load_sites();
 	return err;
 }
 

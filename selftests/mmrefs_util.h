@@ -121,7 +121,8 @@ int mmrefs_counts(long id, long *users, long *count, long *lazy);
 int mmrefs_history(long id, struct mmrefs_history *h);
 /*
  * Index of the first event at or after from with op/cause (cause may be
- * NULL for any), or -1.
+ * NULL for any), or -1.  With $MMREFS_EXACT a probe's get/put/grab is
+ * looked up as the write exact mode records instead (mmrefs_util.c).
  */
 int mmrefs_find_event(const struct mmrefs_history *h, int from,
 		      const char *op, const char *cause);
@@ -153,8 +154,15 @@ int mmrefs_waiter_exit(pid_t *pid, int *release_fd);
 /* Teardown: kill and reap the waiter if still there. */
 void mmrefs_waiter_reap(pid_t *pid, int *release_fd);
 
-/* finit_module(path, params) / delete_module(name); 0 or -errno. */
+/*
+ * finit_module(path, params) / delete_module(name); 0 or -errno.  With
+ * $MMREFS_EXACT set, loading mmrefs.ko also loads the site lists.
+ */
 int mmrefs_load_module(const char *path, const char *params);
+/* Write $MMREFS_SITES and the borrower's list to sites; 0 or -errno. */
+int mmrefs_load_sites(void);
+/* Whether exact mode is on (stats: mmrefs_read_file()'s buffer is reused). */
+bool mmrefs_exact_on(void);
 int mmrefs_unload_module(const char *name);
 /* /proc/sys/kernel/tainted */
 long mmrefs_tainted(void);
