@@ -133,6 +133,17 @@ static int sites_write(const char *text)
 	return err;
 }
 
+/* Remove " KEY=value" (@key with its blank and =) from @line. */
+static void drop_field(char *line, const char *key)
+{
+	char *f = strstr(line, key), *end;
+
+	if (!f)
+		return;
+	end = f + 1 + strcspn(f + 1, " ");
+	memmove(f, end, strlen(end) + 1);
+}
+
 /*
  * A bad list fails its write with EINVAL and leaves the list in use as it
  * was: the header line of sites, read before and after, is the same.
@@ -158,6 +169,8 @@ TEST_F(exact, bad_lists_are_refused_whole)
 	text = mmrefs_read_file(SITES);
 	ASSERT_NE(NULL, text);
 	snprintf(before, sizeof(before), "%.*s", (int)strcspn(text, "\n"), text);
+	/* the kprobe optimizer works on meanwhile: optimized= may move */
+	drop_field(before, " optimized=");
 	for (i = 0; i < ARRAY_SIZE(bad); i++)
 		EXPECT_EQ(-EINVAL, sites_write(bad[i])) TH_LOG("list %zu", i);
 	/* a line longer than any site line */
@@ -168,6 +181,7 @@ TEST_F(exact, bad_lists_are_refused_whole)
 	text = mmrefs_read_file(SITES);
 	ASSERT_NE(NULL, text);
 	snprintf(after, sizeof(after), "%.*s", (int)strcspn(text, "\n"), text);
+	drop_field(after, " optimized=");
 	EXPECT_STREQ(before, after);
 	EXPECT_NE(NULL, strstr(after, " exact=on "));
 	/* clear, alone, disarms; without a list stats says sites=0 */
