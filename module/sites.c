@@ -77,6 +77,10 @@ struct mmrefs_site {
 	char module[MODULE_NAME_LEN];	/* "": vmlinux */
 	char helper[HELPER_LEN];
 	struct mmrefs_insn in;		/* decoded at arming */
+	/* fixed at arming, for the handler: */
+	unsigned int ctr_off;		/* offsetof() of the counter */
+	int delta;			/* inc/dec/add/sub: by how much */
+	enum mmrefs_op op;		/* ... and what that write is */
 	enum mmrefs_insn_kind kind;	/* as listed */
 	enum mmrefs_counter ctr;
 	enum site_state state;
@@ -175,19 +179,17 @@ static int site_pre(struct kprobe *kp, struct pt_regs *regs)
 {
 	struct mmrefs_site *s = container_of(kp, struct mmrefs_site, kp);
 	unsigned long addr = mmrefs_insn_addr(&s->in, regs);
-	struct mmrefs_write wr = { .ctr = s->ctr, .kind = MMREFS_WRITE_DELTA };
-	const struct mm_struct *mm;
+	struct mmrefs_write wr = {
+		.ctr = s->ctr, .kind = MMREFS_WRITE_DELTA,
+		.delta = s->delta, .op = s->op,
+	};
+	const struct mm_struct *mm = (void *)(addr - s->ctr_off);
 	enum mmrefs_cause cause;
-	unsigned long site;
+	unsigned long site = s->addr;
 	bool hint, getter;
 	int ret;
 
 	this_cpu_inc(*s->hits);
-	if (s->ctr == MMREFS_CTR_USERS)
-		mm = (void *)(addr - offsetof(struct mm_struct, mm_users));
-	else
-		mm = (void *)(addr - offsetof(struct mm_struct, mm_count));
-
 	if (s->in.kind == MMREFS_INSN_CMPXCHG) {
 		/* table.c does it, under the entry lock */
 		wr.kind = MMREFS_WRITE_CMPXCHG;
@@ -195,13 +197,9 @@ static int site_pre(struct kprobe *kp, struct pt_regs *regs)
 		wr.old = (int)regs->ax;
 		wr.new = (int)mmrefs_insn_reg(regs, s->in.reg);
 		wr.delta = wr.new - wr.old;
-	} else {
-		wr.delta = mmrefs_insn_delta(&s->in);
+		wr.op = mmrefs_write_op(s->ctr, s->in.kind, wr.delta, s->flags);
 	}
-	wr.op = mmrefs_write_op(s->ctr, s->in.kind, wr.delta, s->flags);
-	site = s->addr;
-	/* mmput() is out of line: name its caller */
-	/* a getter's mmget() is its caller's */
+	/* get_task_mm(), mm_access(), mmput() are out of line: their callers */
 	getter = (s->flags & MMREFS_SITE_GETTER) && wr.op == MMREFS_OP_MMGET &&
 		 mmrefs_get_hint_take(&site);
 	hint = wr.op == MMREFS_OP_MMPUT &&
@@ -237,21 +235,29 @@ NOKPROBE_SYMBOL(site_pre);
 static char arm_name[KSYM_SYMBOL_LEN];
 static char arm_want[MODULE_NAME_LEN + KSYM_NAME_LEN + 16];
 
-/* Why the code at @addr is not @s's listed write, or NULL; @in: it. */
-static const char *site_check(const struct mmrefs_site *s, unsigned long addr,
+/*
+ * Why the code at @addr is not @s's listed write, or NULL; @in: it.  On
+ * NULL, what the handler needs that the instruction fixes is set, before
+ * the probe can fire.
+ */
+static const char *site_check(struct mmrefs_site *s, unsigned long addr,
 			      struct mmrefs_insn *in)
 {
+	unsigned int off = s->ctr == MMREFS_CTR_USERS ?
+			   offsetof(struct mm_struct, mm_users) :
+			   offsetof(struct mm_struct, mm_count);
 	u8 buf[16];
 
 	if (copy_from_kernel_nofault(buf, (void *)addr, sizeof(buf)) ||
 	    !mmrefs_insn_decode(buf, sizeof(buf), in) || in->kind != s->kind)
 		return "instruction-differs";
-	if (!s->computed && in->disp != (s->ctr == MMREFS_CTR_USERS ?
-					 offsetof(struct mm_struct, mm_users) :
-					 offsetof(struct mm_struct, mm_count)))
+	if (!s->computed && in->disp != off)
 		return "operand-differs";
 	if (in->kind == MMREFS_INSN_XADD)
 		return "xadd-not-emulated";
+	s->ctr_off = off;
+	s->delta = mmrefs_insn_delta(in);
+	s->op = mmrefs_write_op(s->ctr, in->kind, s->delta, s->flags);
 	return NULL;
 }
 
