@@ -56,7 +56,9 @@ struct table_iter {
 	unsigned int nslots;
 	unsigned int slot, idx;
 	loff_t pos;		/* position of (slot, idx) */
-	struct mmrefs_mm *copy;	/* entry + ring, printed outside its lock */
+	/* entry + its last events, oldest first, printed outside its lock */
+	struct mmrefs_mm *copy;
+	unsigned int nevents;	/* events in copy->ring */
 	bool mem;		/* copy is watched: its counters in memory */
 	int mem_users, mem_count;	/* read under its lock with the copy */
 	unsigned int nlazy;
@@ -125,15 +127,27 @@ static const struct seq_operations table_sops = {
 	.show = table_show,
 };
 
-/* Copy @e and @nr_events of its ring into it->copy. */
+/*
+ * Copy @e into it->copy and, with @events, its ring's events, oldest
+ * first, into copy->ring (it->nevents of them: a watched mm's longer ring
+ * too, so the copy has room for the longer of the two).
+ */
 static struct mmrefs_mm *snapshot(struct table_iter *it, struct mmrefs_mm *e,
-				  unsigned int nr_events)
+				  bool events)
 {
 	struct mmrefs_mm *c = it->copy;
 	unsigned long flags;
+	unsigned int size;
+	u32 seq;
 
 	raw_spin_lock_irqsave(&e->lock, flags);
-	memcpy(c, e, sizeof(*e) + nr_events * sizeof(struct mmrefs_event));
+	memcpy(c, e, sizeof(*e));
+	c->wring = NULL;
+	size = events ? mmrefs_ring_size(e) : 0;
+	it->nevents = min(e->seq, size);
+	for (seq = e->seq - it->nevents + 1; seq <= e->seq && size; seq++)
+		c->ring[seq - (e->seq - it->nevents + 1)] =
+			*mmrefs_ring_event(e, seq);
 	it->mem = mmrefs_watched_values(e, &it->mem_users, &it->mem_count);
 	if (it->holders)
 		it->nholders = mmrefs_holders_copy(e, it->holders,
@@ -204,7 +218,7 @@ static bool entry_shown(const struct mmrefs_mm *c)
 static int mms_show(struct seq_file *m, void *v)
 {
 	struct table_iter *it = m->private;
-	struct mmrefs_mm *c = snapshot(it, v, 0);
+	struct mmrefs_mm *c = snapshot(it, v, false);
 	struct entry_values val;
 	unsigned int op;
 
@@ -275,17 +289,15 @@ static void show_event(struct seq_file *m, u64 id, const struct mmrefs_event *ev
 static int history_show(struct seq_file *m, void *v)
 {
 	struct table_iter *it = m->private;
-	struct mmrefs_mm *c = snapshot(it, v, mmrefs_history);
-	u32 first = 0, seq;
+	struct mmrefs_mm *c = snapshot(it, v, true);
+	unsigned int i;
 
-	if (c->seq > mmrefs_history)
-		first = c->seq - mmrefs_history;
 	seq_printf(m, "mm id=%llu tgid=%d comm=", c->id, c->tgid);
 	seq_comm(m, c->comm);
 	seq_printf(m, " state=%s events=%u dropped=%u\n",
-		   mmrefs_state_name(c->state), c->seq, first);
-	for (seq = first; seq < c->seq; seq++)
-		show_event(m, c->id, &c->ring[seq % mmrefs_history]);
+		   mmrefs_state_name(c->state), c->seq, c->seq - it->nevents);
+	for (i = 0; i < it->nevents; i++)
+		show_event(m, c->id, &c->ring[i]);
 	return 0;
 }
 
@@ -414,7 +426,7 @@ static void show_holders(struct seq_file *m, struct table_iter *it,
 static int holders_show(struct seq_file *m, void *v)
 {
 	struct table_iter *it = m->private;
-	struct mmrefs_mm *c = snapshot(it, v, 0);
+	struct mmrefs_mm *c = snapshot(it, v, false);
 	struct holder_sums sums;
 	unsigned long flags;
 	pid_t tgid;
@@ -444,7 +456,7 @@ static int holders_show(struct seq_file *m, void *v)
 static int leaks_show(struct seq_file *m, void *v)
 {
 	struct table_iter *it = m->private;
-	struct mmrefs_mm *c = snapshot(it, v, 0);
+	struct mmrefs_mm *c = snapshot(it, v, false);
 	u64 kthread_ms = READ_ONCE(mmrefs_leak_kthread_ms);
 	u64 get_ms = READ_ONCE(mmrefs_leak_get_ms);
 	bool torndown, kthread = false, get = false;
@@ -499,13 +511,14 @@ static int table_open(struct inode *inode, struct file *file)
 				struct_size(it, lazy, nr_cpu_ids));
 	if (!it)
 		return -ENOMEM;
-	it->copy = kmalloc(history ? mmrefs_entry_size() : sizeof(*it->copy),
-			   GFP_KERNEL);
+	it->copy = kvmalloc(struct_size(it->copy, ring, history ?
+					max(mmrefs_history, mmrefs_watch_history) : 0),
+			    GFP_KERNEL);
 	if (f->table & TABLE_HOLDERS)
 		it->holders = kmalloc_array(HOLDERS_SHOWN, sizeof(*it->holders),
 					    GFP_KERNEL);
 	if (!it->copy || (!it->holders && (f->table & TABLE_HOLDERS))) {
-		kfree(it->copy);
+		kvfree(it->copy);
 		kfree(it->holders);
 		seq_release_private(inode, file);
 		return -ENOMEM;
@@ -520,7 +533,7 @@ static int table_release(struct inode *inode, struct file *file)
 {
 	struct table_iter *it = ((struct seq_file *)file->private_data)->private;
 
-	kfree(it->copy);
+	kvfree(it->copy);
 	kfree(it->holders);
 	return seq_release_private(inode, file);
 }
@@ -614,8 +627,9 @@ static int stats_show(struct seq_file *m, void *v)
 	seq_printf(m, "mms=%u\nmms_over_max=%u\nretired=%u\n",
 		   mmrefs_table_size(), mmrefs_table_over_max(),
 		   mmrefs_retired_count());
-	seq_printf(m, "history=%u\nretired_max=%u\nmax_mms=%u\n",
-		   mmrefs_history, mmrefs_retired_max, mmrefs_max_mms);
+	seq_printf(m, "history=%u\nwatch_history=%u\nretired_max=%u\nmax_mms=%u\n",
+		   mmrefs_history, mmrefs_watch_history, mmrefs_retired_max,
+		   mmrefs_max_mms);
 	seq_printf(m, "bytes_per_mm=%zu\nbytes_per_event=%zu\n",
 		   sizeof(struct mmrefs_mm), sizeof(struct mmrefs_event));
 	seq_printf(m, "holders=%u\nholders_max=%u\nbytes_per_holder=%zu\n",

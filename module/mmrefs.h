@@ -223,6 +223,12 @@ struct mmrefs_mm {
 	bool over_max;		/* allocated past max_mms for a watch */
 	u8 exact;		/* enum mmrefs_exact: how the chains began */
 	unsigned int exact_gen;	/* exact while the current exact mode's */
+	/*
+	 * A watched mm's longer ring (watch_history slots), set when its
+	 * first watch is armed and kept until the entry is freed; it then
+	 * replaces @ring.  See mmrefs_ring_event().
+	 */
+	struct mmrefs_event *wring;
 	struct mmrefs_event ring[];
 };
 
@@ -280,11 +286,27 @@ const char *mmrefs_state_name(unsigned int state);
 const char *mmrefs_hold_name(unsigned int kind);
 
 extern unsigned int mmrefs_history;
+extern unsigned int mmrefs_watch_history;
 
 static inline size_t mmrefs_entry_size(void)
 {
 	return sizeof(struct mmrefs_mm) +
 	       mmrefs_history * sizeof(struct mmrefs_event);
+}
+
+/* How many events @e's ring keeps (0: none). */
+static inline unsigned int mmrefs_ring_size(const struct mmrefs_mm *e)
+{
+	return e->wring ? mmrefs_watch_history : mmrefs_history;
+}
+
+/* The slot of event @seq (from 1) in @e's ring; the ring must have one. */
+static inline struct mmrefs_event *mmrefs_ring_event(struct mmrefs_mm *e,
+						     u32 seq)
+{
+	unsigned int i = (seq - 1) % mmrefs_ring_size(e);
+
+	return e->wring ? &e->wring[i] : &e->ring[i];
 }
 
 extern unsigned int mmrefs_retired_max;

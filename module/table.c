@@ -49,6 +49,16 @@ unsigned int mmrefs_history = 32;
 module_param_named(history, mmrefs_history, uint, 0444);
 MODULE_PARM_DESC(history, "Transitions kept per mm (0..1024, default 32)");
 
+/*
+ * A watched mm is the one a user follows, and a busy one (journald: 77
+ * writes in 10 s, most of them lazy-TLB moves) outruns the default ring
+ * in seconds.  From its first watch on it keeps this many instead, in a
+ * ring allocated then (process context) and freed with its entry.
+ */
+unsigned int mmrefs_watch_history = 1024;
+module_param_named(watch_history, mmrefs_watch_history, uint, 0444);
+MODULE_PARM_DESC(watch_history, "Transitions kept per watched mm (0..16384, default 1024)");
+
 unsigned int mmrefs_retired_max = 64;
 module_param_named(retired, mmrefs_retired_max, uint, 0444);
 MODULE_PARM_DESC(retired, "Freed mms whose history stays readable (0..65536, default 64)");
@@ -118,9 +128,16 @@ static struct mmrefs_mm *table_lookup(const void *mm)
 	return NULL;
 }
 
+/* Process context or an RCU callback (kvfree() defers a vfree there). */
+static void entry_free(struct mmrefs_mm *e)
+{
+	kvfree(e->wring);
+	kmem_cache_free(entry_cache, e);
+}
+
 static void entry_free_rcu(struct rcu_head *head)
 {
-	kmem_cache_free(entry_cache, container_of(head, struct mmrefs_mm, rcu));
+	entry_free(container_of(head, struct mmrefs_mm, rcu));
 }
 
 /*
@@ -516,8 +533,8 @@ static void entry_apply(struct mmrefs_mm *e, struct mmrefs_event *ev,
 	ev->seq = 0;
 	if (record) {
 		ev->seq = ++e->seq;
-		if (mmrefs_history)
-			e->ring[(ev->seq - 1) % mmrefs_history] = *ev;
+		if (mmrefs_ring_size(e))
+			*mmrefs_ring_event(e, ev->seq) = *ev;
 	}
 	mmrefs_holders_event(e, ev);
 }
@@ -715,7 +732,35 @@ static struct mmrefs_mm *entry_get(struct mm_struct *mm,
  */
 int mmrefs_watch_prepare(struct mm_struct *mm, struct task_struct *owner)
 {
-	return entry_get(mm, owner) ? 0 : -ENOMEM;
+	struct mmrefs_event *wring = NULL;
+	struct mmrefs_mm *e;
+	unsigned long flags;
+	u32 seq;
+
+	if (mmrefs_watch_history > mmrefs_history) {
+		wring = kvcalloc(mmrefs_watch_history, sizeof(*wring),
+				 GFP_KERNEL_ACCOUNT);
+		if (!wring)
+			return -ENOMEM;
+	}
+	/* pinned by the observer reference: @e stays, see entry_get() */
+	e = entry_get(mm, owner);
+	if (e && wring) {
+		raw_spin_lock_irqsave(&e->lock, flags);
+		if (!e->wring) {
+			/* the events so far move along, in their slots */
+			for (seq = e->seq > mmrefs_history ?
+			     e->seq - mmrefs_history + 1 : 1;
+			     mmrefs_history && seq <= e->seq; seq++)
+				wring[(seq - 1) % mmrefs_watch_history] =
+					*mmrefs_ring_event(e, seq);
+			e->wring = wring;
+			wring = NULL;
+		}
+		raw_spin_unlock_irqrestore(&e->lock, flags);
+	}
+	kvfree(wring);
+	return e ? 0 : -ENOMEM;
 }
 
 /*
@@ -1120,11 +1165,11 @@ void mmrefs_table_module_going(const struct module *mod)
 	for (slot = 0; slot < mmrefs_nr_slots(true); slot++) {
 		for (idx = 0; (e = mmrefs_slot_entry(slot, idx)); idx++) {
 			raw_spin_lock_irqsave(&e->lock, flags);
-			for (i = e->seq > mmrefs_history ?
-			     e->seq - mmrefs_history : 0;
-			     mmrefs_history && i < e->seq; i++)
+			for (i = e->seq > mmrefs_ring_size(e) ?
+			     e->seq - mmrefs_ring_size(e) + 1 : 1;
+			     mmrefs_ring_size(e) && i <= e->seq; i++)
 				gone_collect(addrs, &n,
-					     e->ring[i % mmrefs_history].site,
+					     mmrefs_ring_event(e, i)->site,
 					     mod);
 			list_for_each_entry(h, &e->holders, node)
 				gone_collect(addrs, &n, h->site, mod);
@@ -1217,8 +1262,8 @@ static void stack_attach(const void *mm, const struct mmrefs_at *at,
 	e = table_lookup(mm);
 	if (e && e->id == at->id) {
 		raw_spin_lock_irqsave(&e->lock, flags);
-		ev = mmrefs_history && at->seq ?
-		     &e->ring[(at->seq - 1) % mmrefs_history] : NULL;
+		ev = mmrefs_ring_size(e) && at->seq ?
+		     mmrefs_ring_event(e, at->seq) : NULL;
 		if (event && ev && ev->seq == at->seq)
 			ev->stack = handle;
 		mmrefs_holders_set_stack(e, at->ts, handle);
@@ -1570,9 +1615,10 @@ int mmrefs_table_init(void)
 	unsigned int i;
 	int cpu;
 
-	if (mmrefs_history > 1024 || mmrefs_retired_max > 65536 ||
+	if (mmrefs_history > 1024 || mmrefs_watch_history > 16384 ||
+	    mmrefs_retired_max > 65536 ||
 	    mmrefs_max_mms < 64 || mmrefs_max_mms > 1048576) {
-		pr_err("history, retired or max_mms out of range\n");
+		pr_err("history, watch_history, retired or max_mms out of range\n");
 		return -EINVAL;
 	}
 
@@ -1635,10 +1681,10 @@ void mmrefs_table_exit(void)
 	reserve_drain();
 	for (i = 0; i < (1U << bucket_bits); i++)
 		hlist_for_each_entry_safe(e, tmp, &buckets[i], node)
-			kmem_cache_free(entry_cache, e);
+			entry_free(e);
 	for (i = 0; i < mmrefs_retired_max; i++)
 		if (retired[i])
-			kmem_cache_free(entry_cache, retired[i]);
+			entry_free(retired[i]);
 	rcu_barrier();
 	kmem_cache_destroy(entry_cache);
 	kfree(retired);

@@ -36,7 +36,6 @@
 #define TAINT_DIE	((long)BIT(7))
 #define TAINT_WARN	((long)BIT(9))
 #define VICTIM_COMM	"mmr_watched"
-#define WATCH_HISTORY	"history=1024"
 
 /*
  * A child that makes a thread ('t'), lets its threads exit one by one
@@ -181,6 +180,17 @@ static int find_op(const struct mmrefs_history *h, int from, const char *op,
 	return -1;
 }
 
+/* How many events at or after from match op (and comm). */
+static int count_op(const struct mmrefs_history *h, int from, const char *op,
+		    const char *comm)
+{
+	int n = 0;
+
+	for (; (from = find_op(h, from, op, comm)) >= 0; from++)
+		n++;
+	return n;
+}
+
 /* The events, one line each, when a test needs to show what it saw. */
 static void dump_history(struct __test_metadata *_metadata,
 			 const struct mmrefs_history *h)
@@ -263,20 +273,23 @@ FIXTURE(watch) {
 	long tainted, gaps, undecoded;
 };
 
-/* Watched histories are long (lazy TLB): run with 1024 events per mm. */
+/*
+ * Watched histories are long (lazy TLB): the tests need the default
+ * watch_history (1024 events per watched mm), and get it from a load with
+ * the defaults (history=32: the longer ring is the watched mm's own).
+ */
 static const char *watch_prepare(void)
 {
 	const char *ko = getenv("MMREFS_KO");
 	const char *h;
 
-	h = mmrefs_read_file("/sys/module/mmrefs/parameters/history");
+	h = mmrefs_read_file("/sys/module/mmrefs/parameters/watch_history");
 	if (h && atoi(h) >= 1024)
 		return NULL;
 	if (!ko)
 		return "MMREFS_KO not set (mmrefs_util.c exports it)";
-	if (mmrefs_unload_module("mmrefs") ||
-	    mmrefs_load_module(ko, WATCH_HISTORY))
-		return "cannot reload mmrefs with " WATCH_HISTORY;
+	if (mmrefs_unload_module("mmrefs") || mmrefs_load_module(ko, ""))
+		return "cannot reload mmrefs with its defaults";
 	return NULL;
 }
 
@@ -424,6 +437,40 @@ TEST_F(watch, threads_share_users)
 		     starts_with(h.ev[drop].site, "mmput+")))
 			break;
 	EXPECT_LT(drop, h.nr);
+}
+
+/*
+ * A busy watched mm keeps its whole story: 40 threads made and ended one
+ * by one are at least 80 trapped writes (each thread's mmget() and
+ * mmput(), plus lazy-TLB moves), far past history=32, the ring of every
+ * other mm; the watched mm's ring (watch_history=1024) drops none, and the
+ * sequence from the watch event on is gapless, users back at 1.
+ */
+TEST_F(watch, busy_mm_keeps_its_history)
+{
+	static struct mmrefs_history h;
+	const char *text;
+	int i, w;
+
+	if (_metadata->skip)
+		return;
+	text = mmrefs_read_file("/sys/module/mmrefs/parameters/history");
+	ASSERT_NE(NULL, text);
+	ASSERT_GT(1024, atoi(text));
+	text = mmrefs_read_file(MMREFS_STATS);
+	ASSERT_NE(NULL, text);
+	EXPECT_EQ(1024, mmrefs_field(text, "watch_history"));
+	for (i = 0; i < 40; i++) {
+		ASSERT_EQ(0, victim_do(&self->v, 't'));
+		ASSERT_EQ(0, victim_do(&self->v, 'q'));
+	}
+	EXPECT_WATCHED(self, 1, 1);
+	ASSERT_EQ(0, mmrefs_history(self->id, &h));
+	w = check_gapless(_metadata, &h, false);
+	ASSERT_GE(w, 0);
+	EXPECT_LE(80, h.nr - w - 1);
+	EXPECT_EQ(40, count_op(&h, w, "mmget", VICTIM_COMM));
+	EXPECT_EQ(1, h.ev[h.nr - 1].users_new);
 }
 
 TEST_F(watch, grab_borrow)
@@ -665,7 +712,7 @@ TEST_F(watch, unload_while_watching)
 				!borrow_line(self->v.pid, line, sizeof(line)) &&
 				mmrefs_field(line, "count") == 2)));
 	EXPECT_EQ(1, mmrefs_field(line, "users"));
-	ASSERT_EQ(0, mmrefs_load_module(ko, WATCH_HISTORY));
+	ASSERT_EQ(0, mmrefs_load_module(ko, ""));
 	/* a fresh start: no watch, stacks off */
 	EXPECT_EQ(2, mmrefs_field(mmrefs_read_file(MMREFS_WATCH), "free"));
 	EXPECT_EQ(0, mmrefs_field(mmrefs_read_file(MMREFS_WATCH), "stack"));
