@@ -307,4 +307,44 @@ TEST_F(borrow_control, limit_is_32_borrows)
 	}
 }
 
+/*
+ * A load parameter out of its range (Documentation/interface.rst, "Module
+ * parameters") fails the load with EINVAL; each range's bounds load.
+ */
+TEST_F(control, load_parameters_out_of_range)
+{
+	static const char * const bad[] = {
+		"history=1025", "watch_history=16385", "retired=65537",
+		"max_mms=63", "max_mms=1048577", "holders=63",
+		"holders=1048577", NULL
+	};
+	static const char * const good[] = {
+		"history=0 watch_history=0 retired=0 max_mms=64 holders=64",
+		"history=1024 watch_history=16384", NULL
+	};
+	const char *ko = getenv("MMREFS_KO");
+	const char * const *p;
+	int err;
+
+	if (_metadata->skip)
+		return;
+	ASSERT_NE(NULL, ko);
+	ASSERT_EQ(0, mmrefs_unload_module("mmrefs"));
+	/* (no TH_LOG: gcc's -Wformat-overflow misreads it in this loop) */
+	for (p = bad; *p; p++) {
+		err = mmrefs_load_module(ko, *p);
+		if (err != -EINVAL)
+			fprintf(stderr, "# %s: %d\n", *p, err);
+		EXPECT_EQ(-EINVAL, err);
+	}
+	for (p = good; *p; p++) {
+		err = mmrefs_load_module(ko, *p);
+		if (err)
+			fprintf(stderr, "# %s: %d\n", *p, err);
+		EXPECT_EQ(0, err);
+		EXPECT_EQ(0, mmrefs_unload_module("mmrefs"));
+	}
+	ASSERT_EQ(0, mmrefs_load_module(ko, ""));
+}
+
 TEST_HARNESS_MAIN
