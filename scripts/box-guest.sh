@@ -11,8 +11,8 @@
 #   2. a watch on systemd-journald while the journal is written to;
 #   3. a soak of SOAK seconds of service restarts, journal reads, forks and
 #      execs, then stats and the holders' unattributed sums;
-#   4. trace-cmd, perf and bpftrace on the mmrefs_event tracepoint: do
-#      they print op and cause as names?
+#   4. trace-cmd, perf and bpftrace (with tools/mmrefs.bt) on the
+#      mmrefs_event tracepoint: do they print op, cause and trap as names?
 #   5. rmmod.
 # Lines starting with "box: " are the report; "box: FAIL" marks a failure.
 # Exits 0 only if nothing failed.
@@ -118,6 +118,9 @@ if echo "pid=$pid" >"$mmrefs/watch"; then
 	awk -v pid="$pid" '/^[^ ]/ { p = $0 ~ " tgid=" pid " " } p' \
 		"$mmrefs/history" >"$out"
 	say "watch: $(head -n 1 "$out")"
+	# a watched mm keeps watch_history (1024) events: all since the watch
+	grep -q ' op=watch ' "$out" ||
+		fail "watch: the watch event fell out of journald's history"
 	say "watch: kept events by op:$(grep -o ' op=[a-z_]*' "$out" | sort | uniq -c | tr -s ' \n' ' ')"
 	show "$out"
 	if ! grep -qE 'op=(mm[a-z_]*|lazy_tlb|write) ' "$out"; then
@@ -157,41 +160,42 @@ awk '/kind=unattributed counter=users/ { split($3, a, "="); u += a[2] }
 	"$mmrefs/holders"
 
 # --- 4. trace consumers ---------------------------------------------------
+# decoded TOOL: the events in $out, each op and cause a name, never a number.
+decoded() {
+	local n hex
+	n=$(grep -c 'op=' "$out")
+	hex=$(grep -cE '(op|cause|trap)=(0x[0-9a-f]*|[0-9]+)[ ,]' "$out")
+	say "$1: $n events with op=, $hex with op, cause or trap a number"
+	grep -m 3 'op=' "$out" | sed 's/^/    /'
+	[ "$n" -gt 0 ] || fail "$1: no event recorded"
+	[ "$hex" -eq 0 ] || fail "$1: op/cause/trap not decoded"
+}
 cd /tmp || exit 1
 if trace-cmd record -q -e mmrefs:mmrefs_event -o /tmp/box.dat sleep 1 >"$out" 2>&1; then
 	trace-cmd report -i /tmp/box.dat >"$out" 2>/dev/null
-	n=$(grep -c 'op=' "$out")
-	hex=$(grep -cE '(op|cause)=0x' "$out")
-	say "trace-cmd: $n events with op=, $hex with op/cause in hex"
-	grep -m 3 'op=' "$out" | sed 's/^/    /'
-	[ "$n" -gt 0 ] || fail "trace-cmd: no event recorded"
-	[ "$hex" -eq 0 ] || fail "trace-cmd: op/cause not decoded"
+	decoded "trace-cmd"
 else
 	show "$out"
 	fail "trace-cmd record"
 fi
 if perf record -q -e mmrefs:mmrefs_event -a -o /tmp/box.perf -- sleep 1 >"$out" 2>&1; then
 	perf script -i /tmp/box.perf >"$out" 2>&1
-	n=$(grep -c 'op=' "$out")
-	hex=$(grep -cE '(op|cause)=0x' "$out")
-	say "perf script: $n events with op=, $hex with op/cause in hex"
-	grep -m 3 'op=' "$out" | sed 's/^/    /'
-	[ "$n" -gt 0 ] || fail "perf script: no event recorded"
-	[ "$hex" -eq 0 ] || fail "perf script: op/cause not decoded"
+	decoded "perf script"
 else
 	show "$out"
 	fail "perf record"
 fi
+# The shipped script (tools/mmrefs.bt: names for bpftrace), 5 events.
 # bpftrace's own startup (LLVM) takes minutes under TCG: something must
 # fork whenever it is ready.
 while :; do sh -c true; sleep 0.2; done &
 loader=$!
 start=$(date +%s)
-if timeout 300 bpftrace -e 'tracepoint:mmrefs:mmrefs_event { printf("%d %d\n", args->op, args->cause); exit(); }' >"$out" 2>&1; then
-	say "bpftrace: '$(grep -v '^Attaching' "$out" | head -n 1)' (op cause) after $(($(date +%s) - start)) s"
+if timeout 300 bpftrace "$repo/tools/mmrefs.bt" 5 >"$out" 2>&1; then
+	decoded "bpftrace tools/mmrefs.bt (after $(($(date +%s) - start)) s)"
 else
 	show "$out"
-	fail "bpftrace (after $(($(date +%s) - start)) s)"
+	fail "bpftrace tools/mmrefs.bt (after $(($(date +%s) - start)) s)"
 fi
 kill "$loader"
 wait "$loader" 2>/dev/null
