@@ -1161,8 +1161,8 @@ static int tl_svg(FILE *out, const struct tl *t, const char *title)
 	g.height = g.lanes_top + (int)(t->nlanes + (t->nmk ? 1 : 0)) * TL_LANE_H + 40;
 
 	fprintf(out, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
-		"<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" viewBox=\"0\n"
-			"0 %d %d\" font-family=\"sans-serif\" font-size=\"11\">\n",
+		"<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\"\n"
+		"viewBox=\"0 0 %d %d\" font-family=\"sans-serif\" font-size=\"11\">\n",
 		g.width, g.height, g.width, g.height);
 	fputs("<title>", out);
 	tl_text(out, title);
