@@ -31,6 +31,13 @@ echo
 echo "== history of tgid $pid and its mms"
 awk -v t=" tgid=$pid " '/^mm / { show = index($0 " ", t) > 0 } show' "$dbg/history"
 echo
+# The watched child's mm has its own tgid, so the block above lacks it; its
+# full lines (ts, cpu, pid) are what tools/mmrefs_timeline draws.
+child=$(sed -n 's/^step forked child pid=[0-9]* mm id=\([0-9]*\) .*/\1/p' /tmp/demo.out)
+echo "== history of the watched child's mm id=${child:-?}"
+[ -n "$child" ] &&
+	awk -v h="mm id=$child " '/^mm / { show = index($0, h) == 1 } show' "$dbg/history"
+echo
 echo "== stats"
 cat "$dbg/stats"
 exit "$rc"
