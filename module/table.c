@@ -9,10 +9,15 @@
  *    freed after a grace period.
  *  - an entry's counters, state and ring are protected by entry->lock.
  *    Readers may take it under task_lock(); nothing here takes task_lock()
- *    under entry->lock.  The watchpoint handler takes it in NMI context
- *    (x86 #DB) with a trylock loop: that cannot deadlock, because no mm
- *    counter is ever written under entry->lock, so a #DB never interrupts
- *    a holder on its own CPU.
+ *    under entry->lock.
+ *  - NMI context: the watchpoint handler (x86 #DB) and exact mode's int3
+ *    site probes take the entry, bucket and reserve locks with lock_any():
+ *    a bounded trylock loop there, whose failure is a counted loss.  It
+ *    cannot deadlock: no site's write runs under any of these locks (the
+ *    one counter write done under entry->lock, a site's emulated cmpxchg,
+ *    is of an mm no watchpoint watches), so such an NMI never interrupts a
+ *    holder on its own CPU, and holders elsewhere keep them for a few
+ *    hundred instructions with interrupts off.
  *  - the retired ring is lock-free: a slot is claimed with xchg() and the
  *    evicted entry is freed after a grace period, so RCU readers can
  *    still look at it.
@@ -79,8 +84,31 @@ static struct mmrefs_filter __rcu *table_filter;	/* NULL: record all */
 static DEFINE_MUTEX(table_filter_mutex);
 
 #define MMREFS_LOCKS	256
-/* trylocks of an entry lock in #DB before the write is given up as lost */
-#define MMREFS_DB_TRIES	BIT(20)
+/* trylocks of a lock in NMI context before the event is given up as lost */
+#define MMREFS_NMI_TRIES	BIT(20)
+
+/*
+ * raw_spin_lock_irqsave() of @lock into @flags; in NMI context (see the
+ * top of this file) at most MMREFS_NMI_TRIES trylocks.  True if taken.
+ */
+#define lock_any(lock, flags)						\
+({									\
+	unsigned int __tries = 0;					\
+	bool __taken = true;						\
+									\
+	if (!in_nmi()) {						\
+		raw_spin_lock_irqsave(lock, flags);			\
+	} else {							\
+		while (!raw_spin_trylock_irqsave(lock, flags)) {	\
+			if (++__tries == MMREFS_NMI_TRIES) {		\
+				__taken = false;			\
+				break;					\
+			}						\
+			cpu_relax();					\
+		}							\
+	}								\
+	__taken;							\
+})
 static raw_spinlock_t bucket_locks[MMREFS_LOCKS];
 static struct hlist_head *buckets;
 static unsigned int bucket_bits;
@@ -170,15 +198,21 @@ static struct mmrefs_mm *reserve_take(void)
 	unsigned long flags;
 	bool low;
 
-	raw_spin_lock_irqsave(&r->lock, flags);
+	if (!lock_any(&r->lock, flags)) {
+		mmrefs_count_stat(MMREFS_STAT_NMI_LOCK_LOST);
+		return NULL;
+	}
 	if (r->nr)
 		e = r->e[--r->nr];
 	low = r->nr < RESERVE_MAX / 2;
 	raw_spin_unlock_irqrestore(&r->lock, flags);
 	if (low)
 		irq_work_queue(&reserve_irq);
-	/* outside PREEMPT_RT a probe may allocate, without sleeping */
-	if (!e && !IS_ENABLED(CONFIG_PREEMPT_RT)) {
+	/*
+	 * Outside PREEMPT_RT a probe may allocate, without sleeping; never
+	 * in NMI context (an int3 site probe).
+	 */
+	if (!e && !IS_ENABLED(CONFIG_PREEMPT_RT) && !in_nmi()) {
 		e = kmem_cache_alloc(entry_cache, GFP_NOWAIT | __GFP_NOWARN);
 		if (!e)
 			mmrefs_count_stat(MMREFS_STAT_ALLOC_FAILED);
@@ -315,7 +349,11 @@ static bool entry_insert(struct mmrefs_mm *e, const void *mm, bool replace)
 	unsigned long flags;
 
 	e->mm = mm;
-	raw_spin_lock_irqsave(lock, flags);
+	if (!lock_any(lock, flags)) {
+		/* an int3 site probe's new entry (NMI context): given up */
+		mmrefs_count_stat(MMREFS_STAT_NMI_LOCK_LOST);
+		return false;
+	}
 	old = table_lookup(mm);
 	if (old && !replace) {
 		raw_spin_unlock_irqrestore(lock, flags);
@@ -898,7 +936,6 @@ int mmrefs_watch_record(const struct mm_struct *mm, struct mmrefs_write *wr)
 	struct mmrefs_mm *e;
 	unsigned long flags;
 	enum mmrefs_stat misuse;
-	unsigned int tries;
 	int chain;
 
 	rcu_read_lock();
@@ -909,19 +946,10 @@ int mmrefs_watch_record(const struct mm_struct *mm, struct mmrefs_write *wr)
 		return -ENOENT;
 	}
 	event_fill(&ev, wr->op, wr->cause, wr->site);
-	/*
-	 * #DB interrupts anything but a holder of e->lock on this CPU (no
-	 * counter is written under it), and holders elsewhere keep it for
-	 * a few hundred instructions with interrupts off.  Still, never
-	 * spin without bound in NMI context: give up, and count it.
-	 */
-	for (tries = 0; !raw_spin_trylock_irqsave(&e->lock, flags); tries++) {
-		if (tries == MMREFS_DB_TRIES) {
-			rcu_read_unlock();
-			mmrefs_count_stat(MMREFS_STAT_WATCH_LOCK_LOST);
-			return -EBUSY;
-		}
-		cpu_relax();
+	if (!lock_any(&e->lock, flags)) {
+		rcu_read_unlock();
+		mmrefs_count_stat(MMREFS_STAT_NMI_LOCK_LOST);
+		return -EBUSY;
 	}
 	if (!e->watch) {
 		/* armed but not attached yet, or already detached */
@@ -994,7 +1022,8 @@ static struct mmrefs_mm *site_entry(const struct mm_struct *mm)
  * watched mm's writes are the watchpoint's (they are not counted twice).
  * Returns 0 if recorded (or filtered out), 1 for a cmpxchg that failed
  * (no event), -ENOENT if exact mode is not on yet, -EEXIST if watched,
- * -ENOMEM without an entry; on a negative return the write is not done.
+ * -ENOMEM without an entry, -EBUSY if a lock could not be had in NMI
+ * context (counted); on a negative return the write is not done.
  */
 int mmrefs_site_record(const struct mm_struct *mm, struct mmrefs_write *wr)
 {
@@ -1013,7 +1042,12 @@ int mmrefs_site_record(const struct mm_struct *mm, struct mmrefs_write *wr)
 		return -ENOMEM;
 	}
 	event_fill(&ev, wr->op, wr->cause, wr->site);
-	raw_spin_lock_irqsave(&e->lock, flags);
+	/* an int3 probe runs in NMI context: see lock_any() */
+	if (!lock_any(&e->lock, flags)) {
+		rcu_read_unlock();
+		mmrefs_count_stat(MMREFS_STAT_NMI_LOCK_LOST);
+		return -EBUSY;
+	}
 	if (e->watch) {
 		raw_spin_unlock_irqrestore(&e->lock, flags);
 		rcu_read_unlock();
