@@ -241,7 +241,17 @@ NOKPROBE_SYMBOL(mm_access_ret);
  */
 static int getter_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
 {
-	mmrefs_get_hint(probe_caller(regs));
+	unsigned long caller = probe_caller(regs);
+
+	/*
+	 * get_task_mm() out of line in mm_access() (e.g. a kernel built
+	 * without inlining it): mm_access()'s entry named the caller that
+	 * matters, keep it.
+	 */
+	if (caller >= mm_access_start && caller < mm_access_end &&
+	    mm_access_hooked)
+		return 0;
+	mmrefs_get_hint(caller);
 	return 0;
 }
 
