@@ -248,8 +248,7 @@ struct mmrefs_mm {
 	EM(MMREFS_STAT_WATCH_UNDECODED, 9, "watch_undecoded")		\
 	EM(MMREFS_STAT_STACK_LOST, 10, "lost_stack")			\
 	EM(MMREFS_STAT_HOLDERS_LOST, 11, "lost_holders")		\
-	/* an event given up in NMI context (#DB, an int3 site probe):	\
-	 * a lock it needed could not be had (table.c, lock_any()) */	\
+	/* given up in NMI context: a lock not had (table.c) */	\
 	EM(MMREFS_STAT_NMI_LOCK_LOST, 12, "lost_nmi_lock")		\
 	/* mmget() on users 0 */					\
 	EM(MMREFS_STAT_MISUSE_GET_ZERO, 13, "misuse_get_zero")		\

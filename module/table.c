@@ -93,13 +93,15 @@ static DEFINE_MUTEX(table_filter_mutex);
  */
 #define lock_any(lock, flags)						\
 ({									\
+	raw_spinlock_t *__lock = (lock);				\
+	unsigned long *__flags = &(flags);				\
 	unsigned int __tries = 0;					\
 	bool __taken = true;						\
 									\
 	if (!in_nmi()) {						\
-		raw_spin_lock_irqsave(lock, flags);			\
+		raw_spin_lock_irqsave(__lock, *__flags);		\
 	} else {							\
-		while (!raw_spin_trylock_irqsave(lock, flags)) {	\
+		while (!raw_spin_trylock_irqsave(__lock, *__flags)) {	\
 			if (++__tries == MMREFS_NMI_TRIES) {		\
 				__taken = false;			\
 				break;					\
