@@ -75,13 +75,13 @@ static int status_of(int wstatus)
 }
 
 /* How the child is set up before it executes the command. */
-enum as { AS_ROOT, AS_NOBODY, AS_NO_DEBUGFS };
+enum who { AS_ROOT, AS_NOBODY, AS_NO_DEBUGFS };
 
 /*
  * Start the command with argv (NULL-terminated, the command's name
  * first); stdout and stderr go to memfds.  Its pid, or -1.
  */
-static pid_t start(enum as as, char *const argv[], int *out, int *err)
+static pid_t start_argv(enum who as, char *const argv[], int *out, int *err)
 {
 	pid_t pid;
 
@@ -114,26 +114,44 @@ static void finish(struct run *r, pid_t pid, int out, int err)
 	slurp(err, r->err, sizeof(r->err));
 }
 
-/* Run the command with the arguments up to NULL; true if it exited 0. */
-static bool run(struct run *r, enum as as, ...)
+/* The command with the arguments of ap, up to NULL. */
+static pid_t start_v(enum who as, int *out, int *err, va_list ap)
 {
 	char *argv[16] = { "mmrefs" };
-	int argc = 1, out, err;
+	int argc = 1;
+
+	while (argc < 15 && (argv[argc] = va_arg(ap, char *)))
+		argc++;
+	argv[argc] = NULL;
+	return start_argv(as, argv, out, err);
+}
+
+/* Start the command with the arguments up to NULL. */
+static pid_t start(enum who as, int *out, int *err, ...)
+{
+	va_list ap;
+	pid_t pid;
+
+	va_start(ap, err);
+	pid = start_v(as, out, err, ap);
+	va_end(ap);
+	return pid;
+}
+
+/* Run the command with the arguments up to NULL; true if it exited 0. */
+static bool run(struct run *r, enum who as, ...)
+{
+	int out, err;
 	va_list ap;
 	pid_t pid;
 
 	va_start(ap, as);
-	while (argc < 15 && (argv[argc] = va_arg(ap, char *)))
-		argc++;
+	pid = start_v(as, &out, &err, ap);
 	va_end(ap);
-	argv[argc] = NULL;
-	pid = start(as, argv, &out, &err);
-	if (pid > 0) {
+	if (pid > 0)
 		finish(r, pid, out, err);
-	} else {
+	else
 		r->status = -1;
-		r->out[0] = r->err[0] = '\0';
-	}
 	return !r->status;
 }
 
@@ -443,15 +461,7 @@ static void watch_signalled(struct __test_metadata *_metadata, pid_t victim,
 
 	snprintf(pid, sizeof(pid), "%d", victim);
 	snprintf(inst, sizeof(inst), INSTANCES "/mmrefs-%d", victim);
-	if (stacks) {
-		char *argv[] = { "mmrefs", "watch", pid, "--stacks", NULL };
-
-		w = start(AS_ROOT, argv, &out, &err);
-	} else {
-		char *argv[] = { "mmrefs", "watch", pid, NULL };
-
-		w = start(AS_ROOT, argv, &out, &err);
-	}
+	w = start(AS_ROOT, &out, &err, "watch", pid, stacks ? "--stacks" : NULL, NULL);
 	ASSERT_GT(w, 0);
 	ASSERT_TRUE(loop_until(armed_for(victim)));
 	/* its own instance while it runs; stack=1 with --stacks */
@@ -557,11 +567,7 @@ TEST_F(cmd, watch_streams_exit_to_free)
 	snprintf(pid, sizeof(pid), "%d", child);
 	snprintf(path, sizeof(path), "/tmp/mmrefs_cmd.%d.events", getpid());
 	snprintf(inst, sizeof(inst), INSTANCES "/mmrefs-%d", child);
-	{
-		char *argv[] = { "mmrefs", "watch", pid, "-o", path, NULL };
-
-		w = start(AS_ROOT, argv, &out, &err);
-	}
+	w = start(AS_ROOT, &out, &err, "watch", pid, "-o", path, NULL);
 	ASSERT_GT(w, 0);
 	ASSERT_TRUE(loop_until(armed_for(child)));
 	ASSERT_EQ(0, mmrefs_waiter_exit(&child, &rel));

@@ -57,7 +57,7 @@ void bad_line(const char *path, int lineno, const char *line, const char *why)
 	    path, lineno, why, line);
 }
 
-static void usage(FILE *f)
+static void print_usage(FILE *f)
 {
 	fprintf(f,
 		"usage: mmrefs top [-b] [-n N] [-d SECS] [-s users|count|lazy|age|id]\n"
@@ -68,7 +68,7 @@ static void usage(FILE *f)
 		"See Documentation/mmrefs.rst.\n");
 }
 
-static void __attribute__((noreturn)) bad_usage(const char *fmt, ...)
+static noreturn void bad_usage(const char *fmt, ...)
 {
 	va_list ap;
 
@@ -77,7 +77,7 @@ static void __attribute__((noreturn)) bad_usage(const char *fmt, ...)
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
 	fputc('\n', stderr);
-	usage(stderr);
+	print_usage(stderr);
 	exit(MMREFS_EX_USAGE);
 }
 
@@ -377,7 +377,7 @@ static int proc_stat(pid_t pid, unsigned long *flags, char *state, char *comm,
 		     size_t commlen)
 {
 	char path[64], buf[1024], *p, *q;
-	unsigned long f;
+	char *end;
 	ssize_t n;
 	int fd, i;
 
@@ -404,9 +404,11 @@ static int proc_stat(pid_t pid, unsigned long *flags, char *state, char *comm,
 		if (p)
 			p++;
 	}
-	if (!p || sscanf(p, "%lu", &f) != 1)
+	if (!p)
 		return -EIO;
-	*flags = f;
+	*flags = strtoul(p, &end, 10);
+	if (end == p || *end != ' ')
+		return -EIO;
 	return 0;
 }
 
@@ -473,7 +475,8 @@ static const char * const kinds[] = {
 	"thread", "mmget", "lazy_tlb", "use", "mmgrab", "observer",
 	"khugepaged", "borrowed", "users", "unattributed",
 };
-#define NR_KINDS	(sizeof(kinds) / sizeof(kinds[0]))
+
+#define NR_KINDS	ARRAY_SIZE(kinds)
 #define KIND_BORROWED	7
 #define KIND_USERS	8
 #define KIND_UNATTR	9
@@ -558,8 +561,10 @@ static void parse_part(struct text *t, int lineno, char *line, struct block *b)
 	int k;
 
 	snprintf(copy, sizeof(copy), "%s", line);
-	if (!kv_split(line + 2, &kv) || !kv_long(&kv, "refs", &refs) ||
-	    !kv_get(&kv, "kind") || (k = kind_index(kv_get(&kv, "kind"))) < 0 ||
+	k = -1;
+	if (kv_split(line + 2, &kv) && kv_get(&kv, "kind"))
+		k = kind_index(kv_get(&kv, "kind"));
+	if (k < 0 || !kv_long(&kv, "refs", &refs) ||
 	    !kv_str(&kv, "counter", counter, sizeof(counter)))
 		bad_line(t->path, lineno, copy, "not a holder line");
 	block_append(b, copy);
@@ -654,7 +659,11 @@ static void summary(const struct block *b, char *out, size_t len)
 
 /* --- top ----------------------------------------------------------------- */
 
-static volatile sig_atomic_t quit_signal;
+/*
+ * Read only after a system call returned (poll, read): no volatile needed,
+ * the compiler cannot keep it in a register across those calls.
+ */
+static sig_atomic_t quit_signal;
 
 static void on_quit(int sig)
 {
@@ -854,10 +863,10 @@ int mmrefs_top(int argc, char **argv)
 				bad_usage("-d wants seconds from 0.1 to 3600");
 			break;
 		case 's':
-			for (i = 0; i < sizeof(sort_names) / sizeof(sort_names[0]); i++)
+			for (i = 0; i < ARRAY_SIZE(sort_names); i++)
 				if (!strcmp(optarg, sort_names[i]))
 					break;
-			if (i == sizeof(sort_names) / sizeof(sort_names[0]))
+			if (i == ARRAY_SIZE(sort_names))
 				bad_usage("-s wants users, count, lazy, age or id");
 			sort_by = i;
 			break;
@@ -873,7 +882,7 @@ int mmrefs_top(int argc, char **argv)
 			o.state = optarg;
 			break;
 		default:
-			usage(stderr);
+			print_usage(stderr);
 			return MMREFS_EX_USAGE;
 		}
 	}
@@ -930,6 +939,7 @@ static int holders_of(long id, struct block **blocks)
 static const char * const event_numbers[] = {
 	"id", "seq", "ts", "cpu", "pid", "tgid", "kthread", NULL
 };
+
 static const char * const event_words[] = { "comm", "op", "cause", "site", NULL };
 
 /* An event line of history, after its two spaces: as documented? */
@@ -941,6 +951,17 @@ static bool event_ok(char *line)
 	return kv_split(line, &kv) && !kv_missing(&kv, event_numbers, true) &&
 	       !kv_missing(&kv, event_words, false) &&
 	       kv_pair(&kv, "users", &a, &b) && kv_pair(&kv, "count", &a, &b);
+}
+
+static void add_line(char ***lines, int *nr, const char *line)
+{
+	*lines = realloc(*lines, (*nr + 1) * sizeof(**lines));
+	if (!*lines)
+		die(MMREFS_EX_FORMAT, "out of memory");
+	(*lines)[*nr] = strdup(line);
+	if (!(*lines)[*nr])
+		die(MMREFS_EX_FORMAT, "out of memory");
+	(*nr)++;
 }
 
 /*
@@ -974,17 +995,11 @@ static bool show_history(long id, int max)
 		} else if (!strncmp(line, "  id=", 5)) {
 			if (!event_ok(line + 2))
 				bad_line(t.path, lineno, copy, "not an event line");
-			if (ours) {
-				lines = realloc(lines, (nr + 1) * sizeof(*lines));
-				if (!lines || !(lines[nr++] = strdup(copy)))
-					die(MMREFS_EX_FORMAT, "out of memory");
-			}
+			if (ours)
+				add_line(&lines, &nr, copy);
 		} else if (!strncmp(line, "    ", 4) && line[4] && line[4] != ' ') {
-			if (ours) {	/* a watched event's stack frame */
-				lines = realloc(lines, (nr + 1) * sizeof(*lines));
-				if (!lines || !(lines[nr++] = strdup(copy)))
-					die(MMREFS_EX_FORMAT, "out of memory");
-			}
+			if (ours)	/* a watched event's stack frame */
+				add_line(&lines, &nr, copy);
 		} else {
 			bad_line(t.path, lineno, copy, "not a history line");
 		}
@@ -1023,7 +1038,7 @@ int mmrefs_show(int argc, char **argv)
 		if (opt != 'e' || !parse_long(optarg, &events) || events < 0) {
 			if (opt == 'e')
 				bad_usage("-e wants a number of events");
-			usage(stderr);
+			print_usage(stderr);
 			return MMREFS_EX_USAGE;
 		}
 	}
@@ -1055,9 +1070,10 @@ int mmrefs_show(int argc, char **argv)
 			    "no mm with id %ld (freed and its history gone, or never)", id);
 		}
 	}
-	printf("mm id=%ld tgid=%ld comm=%s state=%s users=%ld count=%ld lazy=%ld src=%s watch_slot=%ld observer=%ld age_ms=%ld\n",
-	       row.id, row.tgid, row.comm, row.state, row.users, row.count,
-	       row.lazy, row.src, row.watch_slot, row.observer, row.age_ms);
+	fprintf(stdout,
+		"mm id=%ld tgid=%ld comm=%s state=%s users=%ld count=%ld lazy=%ld src=%s watch_slot=%ld observer=%ld age_ms=%ld\n",
+		row.id, row.tgid, row.comm, row.state, row.users, row.count,
+		row.lazy, row.src, row.watch_slot, row.observer, row.age_ms);
 	n = holders_of(id, &blocks);
 	for (i = 0; i < n && blocks[i].id != id; i++)
 		;
@@ -1147,9 +1163,10 @@ int mmrefs_leaks(int argc, char **argv)
 
 		if (!i || strcmp(s[i].key, s[i - 1].key))
 			printf("%s\n", s[i].key);
-		printf("  mm id=%ld tgid=%ld comm=%s state=%s users=%ld count=%ld reasons=%s held_ms=%ld refs=%ld\n",
-		       b->id, b->tgid, b->comm, b->state, b->users, b->count,
-		       b->reasons, b->held_ms, s[i].refs);
+		fprintf(stdout,
+			"  mm id=%ld tgid=%ld comm=%s state=%s users=%ld count=%ld reasons=%s held_ms=%ld refs=%ld\n",
+			b->id, b->tgid, b->comm, b->state, b->users, b->count,
+			b->reasons, b->held_ms, s[i].refs);
 	}
 	free(s);
 	free_blocks(blocks, n);
@@ -1172,10 +1189,10 @@ int main(int argc, char **argv)
 	if (argc < 2)
 		bad_usage("which subcommand?");
 	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
-		usage(stdout);
+		print_usage(stdout);
 		return MMREFS_EX_OK;
 	}
-	for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
+	for (i = 0; i < ARRAY_SIZE(cmds); i++)
 		if (!strcmp(argv[1], cmds[i].name))
 			return cmds[i].run(argc - 1, argv + 1);
 	bad_usage("no subcommand %s", argv[1]);

@@ -11,8 +11,11 @@
 #define MMREFS_CMD_H
 
 #include <stdbool.h>
+#include <stdnoreturn.h>
 #include <stddef.h>
 #include <sys/types.h>
+
+#define ARRAY_SIZE(arr)	(sizeof(arr) / sizeof((arr)[0]))
 
 #define MMREFS_DEBUGFS	"/sys/kernel/debug"
 #define MMREFS_DIR	MMREFS_DEBUGFS "/mmrefs"
@@ -52,11 +55,10 @@ int mmrefs_leaks(int argc, char **argv);
 int mmrefs_watch(int argc, char **argv);
 
 /* Print "mmrefs: ..." on stderr and exit with status. */
-void die(int status, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3), noreturn));
+noreturn void die(int status, const char *fmt, ...);
 /* The line at *lineno of path is not as documented: exit MMREFS_EX_FORMAT. */
-void bad_line(const char *path, int lineno, const char *line, const char *why)
-	__attribute__((noreturn));
+noreturn void bad_line(const char *path, int lineno, const char *line,
+		       const char *why);
 
 /* Root, debugfs mounted, mmrefs loaded: else die() with their status. */
 void mmrefs_require(void);

@@ -31,7 +31,8 @@
 #define WATCH		MMREFS_DIR "/watch"
 #define EVENT		"events/mmrefs/mmrefs_event"
 
-static volatile sig_atomic_t stop_signal;
+/* read only after ppoll() returned: see quit_signal in mmrefs.c */
+static sig_atomic_t stop_signal;
 
 static void on_stop(int sig)
 {
@@ -111,8 +112,7 @@ static void cleanup(void)
 	}
 }
 
-static void __attribute__((noreturn, format(printf, 2, 3)))
-fail(int status, const char *fmt, ...)
+static noreturn void fail(int status, const char *fmt, ...)
 {
 	char msg[512];
 	va_list ap;
@@ -209,14 +209,13 @@ static void find_tracing(void)
 	char path[256];
 	size_t i;
 
-	for (i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
+	for (i = 0; i < ARRAY_SIZE(dirs); i++) {
 		snprintf(path, sizeof(path), "%s/instances", dirs[i]);
 		if (!access(path, F_OK)) {
 			snprintf(w.tracing, sizeof(w.tracing), "%s", dirs[i]);
 			snprintf(path, sizeof(path), "%s/" EVENT, w.tracing);
 			if (access(path, F_OK))
-				die(MMREFS_EX_WATCH, "no trace event %s: is this mmrefs built without it?",
-				    path);
+				die(MMREFS_EX_WATCH, "no trace event %s", path);
 			return;
 		}
 	}
@@ -399,11 +398,12 @@ static void emit(const struct event *e)
 {
 	char trap[48] = "";
 
-	printf("%llu.%06llu cpu=%ld pid=%ld comm=%s kthread=%ld op=%s cause=%s users=%ld->%ld count=%ld->%ld trap=%s observer=%ld site=%s\n",
-	       e->ts / 1000000000ULL, e->ts % 1000000000ULL / 1000, e->cpu,
-	       e->pid, e->comm, e->kthread, e->op, e->cause, e->users_old,
-	       e->users_new, e->count_old, e->count_new, e->trap, e->observer,
-	       e->site);
+	fprintf(stdout,
+		"%llu.%06llu cpu=%ld pid=%ld comm=%s kthread=%ld op=%s cause=%s users=%ld->%ld count=%ld->%ld trap=%s observer=%ld site=%s\n",
+		e->ts / 1000000000ULL, e->ts % 1000000000ULL / 1000, e->cpu,
+		e->pid, e->comm, e->kthread, e->op, e->cause, e->users_old,
+		e->users_new, e->count_old, e->count_new, e->trap, e->observer,
+		e->site);
 	fflush(stdout);
 	if (!w.out)
 		return;
@@ -411,7 +411,8 @@ static void emit(const struct event *e)
 	if (strcmp(e->trap, "-") || e->observer)
 		snprintf(trap, sizeof(trap), " trap=%s observer=%ld", e->trap,
 			 e->observer);
-	fprintf(w.out, "  id=%ld seq=%ld ts=%llu cpu=%ld pid=%ld tgid=%ld comm=%s kthread=%ld op=%s cause=%s users=%ld->%ld count=%ld->%ld%s site=%s\n",
+	fprintf(w.out,
+		"  id=%ld seq=%ld ts=%llu cpu=%ld pid=%ld tgid=%ld comm=%s kthread=%ld op=%s cause=%s users=%ld->%ld count=%ld->%ld%s site=%s\n",
 		e->id, ++w.seq, e->ts, e->cpu, e->pid, e->tgid, e->comm,
 		e->kthread, e->op, e->cause, e->users_old, e->users_new,
 		e->count_old, e->count_new, trap, e->site);
@@ -494,7 +495,8 @@ static int stream(const sigset_t *unblocked)
 			fail(MMREFS_EX_FORMAT, "trace_pipe: %s", strerror(errno));
 		if (r == 0) {
 			if (!mm_tracked()) {
-				fprintf(stderr, "%s: mm id=%ld is gone but its free event was not seen (filter or enable in %s?)\n",
+				fprintf(stderr,
+					"%s: mm id=%ld is gone but its free event was not seen (filter or enable in %s?)\n",
 					mmrefs_prog, w.id, MMREFS_DIR);
 				return MMREFS_EX_OK;
 			}
@@ -551,8 +553,8 @@ int mmrefs_watch(int argc, char **argv)
 		}
 	}
 	if (optind != argc - 1) {
-		fprintf(stderr, "%s: watch wants one PID\nusage: mmrefs watch PID [--stacks] [-o FILE]\n",
-			mmrefs_prog);
+		fprintf(stderr, "%s: watch wants one PID\n", mmrefs_prog);
+		fprintf(stderr, "usage: mmrefs watch PID [--stacks] [-o FILE]\n");
 		return MMREFS_EX_USAGE;
 	}
 	w.pid = parse_pid(argv[optind]);
