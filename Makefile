@@ -22,17 +22,23 @@
 #                 --duration 120" go to scripts/stress)
 # The project targets build out of tree in .cache/build/<kernel>/.
 # Installing on a box (KDIR= another kernel's headers, KVER= its release):
-#   make install          mmrefs.ko into /lib/modules/KVER/extra/, then depmod
+#   make install          mmrefs.ko into /lib/modules/KVER/extra/, then depmod,
+#                         and the command into $(DESTDIR)$(PREFIX)/sbin/mmrefs
 #   make install-autoload load it at boot (/etc/modules-load.d/mmrefs.conf)
 #   make dkms-install     or let DKMS build it for every kernel (dkms-remove)
 
 KDIR ?= /lib/modules/$(shell uname -r)/build
 KERNEL ?= 6.1
 
-all: modules
+# The module and the mmrefs command (tools/mmrefs, Documentation/mmrefs.rst).
+# dkms.conf builds only the module: it runs kbuild itself.
+all: modules mmrefs
 
 modules:
 	$(MAKE) -C $(KDIR) M=$(CURDIR) $@
+
+mmrefs:
+	$(MAKE) -C tools mmrefs
 
 # The release KDIR builds for, as in the module's vermagic: where kbuild,
 # depmod and DKMS install.  (`make -C KDIR kernelrelease` is no help:
@@ -56,9 +62,12 @@ modules_install: modules
 		CONFIG_MODULE_SIG_ALL= $@
 
 # kbuild skips depmod ("missing 'System.map'"): Debian's headers have none.
-# Without depmod, modprobe does not find the new module.
+# Without depmod, modprobe does not find the new module.  The command goes
+# to $(DESTDIR)$(PREFIX)/sbin/mmrefs (PREFIX ?= /usr/local).
+PREFIX ?= /usr/local
 install: modules_install
 	depmod -a $(if $(INSTALL_MOD_PATH),-b $(INSTALL_MOD_PATH)) $(KVER)
+	$(MAKE) -C tools install DESTDIR=$(DESTDIR) PREFIX=$(PREFIX)
 
 # Load mmrefs at every boot (systemd-modules-load), or no longer.
 install-autoload:
@@ -132,5 +141,5 @@ stress: deps
 boxtest:
 	@rc=0; for k in 6.1 6.12; do scripts/boxtest $$k || rc=1; done; exit $$rc
 
-.PHONY: all modules modules_install install install-autoload uninstall-autoload \
+.PHONY: all modules mmrefs modules_install install install-autoload uninstall-autoload \
 	dkms-install dkms-remove clean distclean deps check check-debug demo bench stress boxtest
