@@ -4,7 +4,8 @@
  * (Documentation/mmrefs.rst).  This file owns the checks every subcommand
  * starts with (root, debugfs, the module), the strict readers of mms,
  * holders, history and leaks (formats in Documentation/interface.rst),
- * and the subcommands top, show and leaks; watch is in mmrefs_watch.c.
+ * and the subcommands top, show, leaks and timeline; watch is in
+ * mmrefs_watch.c, the drawing in mmrefs_timeline.c.
  *
  * Each file is read whole with one open() and read() until EOF, so one
  * table is one snapshot of the kernel's.  A line that does not match the
@@ -30,6 +31,7 @@
 #include <unistd.h>
 
 #include "mmrefs.h"
+#include "mmrefs_timeline.h"
 
 /* include/uapi/linux/magic.h */
 #define DEBUGFS_MAGIC	0x64626720
@@ -65,6 +67,7 @@ static void print_usage(FILE *f)
 		"       mmrefs show PID|mm=ID [-e EVENTS]\n"
 		"       mmrefs leaks\n"
 		"       mmrefs watch PID [--stacks] [-o FILE]\n"
+		"       mmrefs timeline mm=ID|FILE [-o OUT.svg] [-t TITLE]\n"
 		"See Documentation/mmrefs.rst.\n");
 }
 
@@ -964,20 +967,32 @@ static void add_line(char ***lines, int *nr, const char *line)
 	(*nr)++;
 }
 
+static void free_lines(char **lines, int nr)
+{
+	int i;
+
+	for (i = 0; i < nr; i++)
+		free(lines[i]);
+	free(lines);
+}
+
 /*
- * The last max events of mm id from history, printed as read; the whole
+ * mm id's block of history: its header line into head and its event and
+ * stack lines, as read, into *lines (*nr of them, malloc'ed); the whole
  * file is checked.  Whether id has a block at all.
  */
-static bool show_history(long id, int max)
+static bool history_block(long id, char head[1024], char ***lines, int *nr)
 {
 	struct text t;
 	size_t pos = 0;
-	int lineno = 0, nr = 0, i, first;
-	char *line, copy[1024], head[1024] = "", **lines = NULL;
+	int lineno = 0;
+	char *line, copy[1024];
 	bool ours = false, found = false;
 	struct kvline kv;
 	long hid;
 
+	*lines = NULL;
+	*nr = 0;
 	must_read(MMREFS_DIR "/history", &t);
 	while ((line = next_line(&t, &pos, &lineno))) {
 		if (strlen(line) >= sizeof(copy))
@@ -996,16 +1011,25 @@ static bool show_history(long id, int max)
 			if (!event_ok(line + 2))
 				bad_line(t.path, lineno, copy, "not an event line");
 			if (ours)
-				add_line(&lines, &nr, copy);
+				add_line(lines, nr, copy);
 		} else if (!strncmp(line, "    ", 4) && line[4] && line[4] != ' ') {
 			if (ours)	/* a watched event's stack frame */
-				add_line(&lines, &nr, copy);
+				add_line(lines, nr, copy);
 		} else {
 			bad_line(t.path, lineno, copy, "not a history line");
 		}
 	}
 	free_text(&t);
-	if (!found)
+	return found;
+}
+
+/* The last max events of mm id from history, printed as read. */
+static bool show_history(long id, int max)
+{
+	char head[1024], **lines;
+	int nr, i, first;
+
+	if (!history_block(id, head, &lines, &nr))
 		return false;
 	/* the last max events, their stacks with them */
 	first = nr;
@@ -1018,9 +1042,7 @@ static bool show_history(long id, int max)
 	printf("history %s\n", head + 3);
 	for (i = first; i < nr; i++)
 		printf("%s\n", lines[i]);
-	for (i = 0; i < nr; i++)
-		free(lines[i]);
-	free(lines);
+	free_lines(lines, nr);
 	return true;
 }
 
@@ -1173,6 +1195,75 @@ int mmrefs_leaks(int argc, char **argv)
 	return n ? MMREFS_EX_LEAKS : MMREFS_EX_OK;
 }
 
+/*
+ * timeline mm=ID|FILE: one mm's life as an SVG (tools/mmrefs_timeline.c,
+ * Documentation/timeline.rst), from its history block in debugfs or from
+ * a file of event lines (watch -o, a saved history block).  A file needs
+ * neither root nor the module.
+ */
+int mmrefs_timeline_cmd(int argc, char **argv)
+{
+	const char *outname = NULL, *title = NULL, *what;
+	char head[1024], **lines, *buf = NULL, tbuf[64];
+	FILE *in, *out = stdout;
+	size_t len = 0;
+	int opt, nr, i, ret;
+	long id;
+
+	while ((opt = getopt(argc, argv, "o:t:")) != -1) {
+		if (opt == 'o') {
+			outname = optarg;
+		} else if (opt == 't') {
+			title = optarg;
+		} else {
+			print_usage(stderr);
+			return MMREFS_EX_USAGE;
+		}
+	}
+	if (optind != argc - 1)
+		bad_usage("timeline wants one mm=ID or FILE");
+	what = argv[optind];
+	if (!strncmp(what, "mm=", 3)) {
+		if (!parse_long(what + 3, &id) || id <= 0)
+			bad_usage("not an mm id: %s", what);
+		mmrefs_require();
+		if (!history_block(id, head, &lines, &nr))
+			die(MMREFS_EX_NO_PROCESS,
+			    "no history of mm id %ld (freed and its history gone, or never)", id);
+		in = open_memstream(&buf, &len);
+		if (!in)
+			die(MMREFS_EX_FORMAT, "out of memory");
+		fprintf(in, "%s\n", head);
+		for (i = 0; i < nr; i++)
+			fprintf(in, "%s\n", lines[i]);
+		free_lines(lines, nr);
+		if (fclose(in))
+			die(MMREFS_EX_FORMAT, "out of memory");
+		in = fmemopen(buf, len, "r");
+		snprintf(tbuf, sizeof(tbuf), "mm id=%ld", id);
+		title = title ?: tbuf;
+	} else {
+		in = fopen(what, "r");
+		title = title ?: what;
+	}
+	if (!in)
+		die(MMREFS_EX_FORMAT, "%s: %s", what, strerror(errno));
+	if (outname) {
+		out = fopen(outname, "w");
+		if (!out)
+			die(MMREFS_EX_FORMAT, "%s: %s", outname, strerror(errno));
+	}
+	ret = mmrefs_timeline(in, out, title);
+	fclose(in);
+	free(buf);
+	if (out != stdout && fclose(out))
+		ret = -1;
+	/* no half-written drawing is left behind for a refused input */
+	if (ret && outname)
+		unlink(outname);
+	return ret ? MMREFS_EX_FORMAT : MMREFS_EX_OK;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct {
@@ -1183,6 +1274,7 @@ int main(int argc, char **argv)
 		{ "show", mmrefs_show },
 		{ "leaks", mmrefs_leaks },
 		{ "watch", mmrefs_watch },
+		{ "timeline", mmrefs_timeline_cmd },
 	};
 	size_t i;
 

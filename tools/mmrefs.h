@@ -53,6 +53,7 @@ int mmrefs_top(int argc, char **argv);
 int mmrefs_show(int argc, char **argv);
 int mmrefs_leaks(int argc, char **argv);
 int mmrefs_watch(int argc, char **argv);
+int mmrefs_timeline_cmd(int argc, char **argv);
 
 /* Print "mmrefs: ..." on stderr and exit with status. */
 noreturn void die(int status, const char *fmt, ...);
