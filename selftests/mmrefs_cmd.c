@@ -580,6 +580,17 @@ TEST_F(cmd, watch_streams_exit_to_free)
 	EXPECT_EQ(-1, access(inst, F_OK));
 
 	n = read_events(path, ev, MMREFS_EVENTS_MAX);
+	/*
+	 * timeline draws what -o wrote, no root needed: the whole life, so
+	 * users reaching 0 (the teardown), count reaching 0 (the free) and
+	 * the last holder (the observer) are marked
+	 */
+	EXPECT_TRUE(run(&r, AS_NOBODY, "timeline", path, NULL))
+		TH_LOG("status %d: %s", r.status, r.err);
+	EXPECT_NE(NULL, strstr(r.out, "<svg"));
+	EXPECT_NE(NULL, strstr(r.out, ">users 0: teardown<"));
+	EXPECT_NE(NULL, strstr(r.out, ">count 0: free<"));
+	EXPECT_NE(NULL, strstr(r.out, ">last holder<"));
 	unlink(path);
 	ASSERT_GE(n, 5) TH_LOG("%d events:\n%s", n, r.out);
 	for (i = 0; i < n; i++) {
