@@ -123,7 +123,7 @@ check-debug:
 	@scripts/check-debug $(if $(filter file,$(origin KERNEL)),,$(KERNEL))
 
 demo: deps
-	@scripts/vmtest --kernel $(KERNEL) -- sh /mmrefs/scripts/demo-guest.sh
+	@scripts/demo $(KERNEL)
 
 # Both kernels unless KERNEL is given (the KERNEL ?= above is demo's default).
 bench: deps

@@ -1,12 +1,12 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0
 # `make demo`, guest side (run by scripts/vmtest in /mmrefs): load mmrefs
-# (history=256: a watched mm's life is longer than the default 32 events;
-# leak_torndown_ms=500: the demo shows a leaks record without a long wait;
+# (leak_torndown_ms=500: the demo shows a leaks record without a long wait;
 # stacks=1: holder records with their stacks)
 # and the borrower, run tools/mmrefs_demo (threads, fork, watching the
 # child's mm, a kthread borrowing it while it exits), then show what mmrefs kept
-# about the demo process: its mms row, its history, and the stats.
+# about the demo process: its mms row, its history, and the stats; last,
+# the watched child's mm drawn by `mmrefs timeline` (for scripts/demo).
 set -u
 dbg=/sys/kernel/debug/mmrefs
 
@@ -15,7 +15,7 @@ load() {
 	# shellcheck disable=SC2086
 	[ -d "/sys/module/$1" ] || insmod $2 || exit 1
 }
-load mmrefs "/mmrefs/module/mmrefs.ko history=256 leak_torndown_ms=500 stacks=1"
+load mmrefs "/mmrefs/module/mmrefs.ko leak_torndown_ms=500 stacks=1"
 load mmrefs_borrow /mmrefs/selftests/test_modules/mmrefs_borrow.ko
 
 # Stream the demo and keep its status (no pipefail in POSIX sh).
@@ -40,4 +40,11 @@ echo "== history of the watched child's mm id=${child:-?}"
 echo
 echo "== stats"
 cat "$dbg/stats"
+# The child's mm drawn (scripts/demo writes it to demo-timeline.svg).
+if [ -n "$child" ]; then
+	echo "MMREFS-TIMELINE-BEGIN"
+	/mmrefs/tools/mmrefs timeline "mm=$child" \
+		-t "make demo: the watched child's mm" || rc=1
+	echo "MMREFS-TIMELINE-END"
+fi
 exit "$rc"
