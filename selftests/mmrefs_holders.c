@@ -381,6 +381,16 @@ static void exit_while_grabbed(struct __test_metadata *_metadata,
 		ASSERT_EQ(0, mmrefs_write_file(MMREFS_WATCH, cmd));
 	}
 	ASSERT_EQ(0, borrow_cmd("grab %d 30000", pid));
+	/*
+	 * Unwatched, the torn-down mm's count is the teardown's sample with
+	 * its lazy-TLB part replaced by today's.  A CPU that held the mm
+	 * lazily and let go during that sample (its count read, its
+	 * current task not lazy any more) would leave one reference in the
+	 * sample that no read can take out.  So no CPU holds it lazily at
+	 * the exit but the exiting task's own (counted where it runs):
+	 * every CPU switches to our mm first.
+	 */
+	mmrefs_flush_lazy();
 	ASSERT_EQ(0, mmrefs_waiter_exit(victim, fd));
 	mmrefs_sleep_ms(LEAK_MS + 100);
 	EXPECT_TRUE(loop_until(!read_block(LEAKS, id, &b)));

@@ -14,6 +14,7 @@
  */
 #define _GNU_SOURCE
 #include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -415,25 +416,64 @@ static int proc_stat(pid_t pid, unsigned long *flags, char *state, char *comm,
 	return 0;
 }
 
+/*
+ * The process (thread group) of pid: the first entry of /proc/PID/task,
+ * which the kernel lists starting with the group leader.  Not the Tgid
+ * line of /proc/PID/status: reading status (or stat) takes an mmget() of
+ * the very mm this command is about to show, one more event in its
+ * history and a holder while it lasts.
+ */
 pid_t pid_tgid(pid_t pid)
 {
-	char path[64], buf[4096], *p;
-	int fd;
-	ssize_t n;
+	char path[64];
+	struct dirent *d;
+	long tgid = 0;
+	DIR *dir;
 
-	snprintf(path, sizeof(path), "/proc/%d/status", pid);
+	snprintf(path, sizeof(path), "/proc/%d/task", pid);
+	dir = opendir(path);
+	if (!dir)
+		die(MMREFS_EX_NO_PROCESS, "no process %d", pid);
+	while (!tgid && (d = readdir(dir)))
+		if (d->d_name[0] != '.' && !parse_long(d->d_name, &tgid))
+			die(MMREFS_EX_FORMAT, "%s: entry %s is no tid", path,
+			    d->d_name);
+	closedir(dir);
+	if (tgid <= 0)
+		die(MMREFS_EX_NO_PROCESS, "no process %d", pid);
+	return tgid;
+}
+
+/* /proc/PID/comm; 0, or -errno.  No mm is touched. */
+static int proc_comm(pid_t pid, char *comm, size_t len)
+{
+	char path[64];
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/comm", pid);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
-		die(MMREFS_EX_NO_PROCESS, "no process %d", pid);
-	n = read(fd, buf, sizeof(buf) - 1);
+		return -errno;
+	n = read(fd, comm, len - 1);
 	close(fd);
 	if (n <= 0)
-		die(MMREFS_EX_NO_PROCESS, "no process %d", pid);
-	buf[n] = '\0';
-	p = strstr(buf, "\nTgid:");
-	if (!p)
-		die(MMREFS_EX_FORMAT, "%s: no Tgid line", path);
-	return strtol(p + 6, NULL, 10);
+		return -EIO;
+	comm[n - (comm[n - 1] == '\n')] = '\0';
+	return 0;
+}
+
+/*
+ * Whether pid has an mm: /proc/PID/exe resolves (under task_lock(),
+ * without an mmget()) only for a task with one; a kernel thread or an
+ * exited task gives ENOENT.
+ */
+static bool proc_has_mm(pid_t pid)
+{
+	char path[64], target[8];
+
+	snprintf(path, sizeof(path), "/proc/%d/exe", pid);
+	return readlink(path, target, sizeof(target)) >= 0 || errno != ENOENT;
 }
 
 long mm_of_pid(pid_t pid, struct mm_row *row)
@@ -444,14 +484,18 @@ long mm_of_pid(pid_t pid, struct mm_row *row)
 	pid_t tgid;
 	int i, n;
 
-	if (proc_stat(pid, &flags, &state, comm, sizeof(comm)))
+	if (proc_comm(pid, comm, sizeof(comm)))
 		die(MMREFS_EX_NO_PROCESS, "no process %d", pid);
-	if (flags & PF_KTHREAD)
-		die(MMREFS_EX_NO_MM, "pid %d (%s) has no mm: it is a kernel thread",
-		    pid, comm);
-	if (state == 'Z' || state == 'X')
+	/* /proc/PID/stat takes no mmget() of a task without an mm */
+	if (!proc_has_mm(pid)) {
+		if (proc_stat(pid, &flags, &state, comm, sizeof(comm)))
+			die(MMREFS_EX_NO_PROCESS, "no process %d", pid);
+		if (flags & PF_KTHREAD)
+			die(MMREFS_EX_NO_MM, "pid %d (%s) has no mm: it is a kernel thread",
+			    pid, comm);
 		die(MMREFS_EX_NO_MM, "pid %d (%s) has no mm: it has exited (a zombie)",
 		    pid, comm);
+	}
 	tgid = pid_tgid(pid);
 	n = read_mms(&rows);
 	/* its live mm; an older one of the same owner may be torn down */
