@@ -189,47 +189,11 @@ static bool show_line(const char *out, const char *first, char *line, size_t len
 	return false;
 }
 
-static void *idle_thread(void *arg)
-{
-	for (;;)
-		pause();
-	return NULL;
-}
-
 /* A child with @threads extra threads, blocked until its pipe closes. */
 static pid_t victim_start(int threads, int *release_fd)
 {
-	int fds[2], ready[2], i;
-	pthread_t t;
-	pid_t pid;
-	char c;
-
-	if (pipe2(fds, O_CLOEXEC) || pipe2(ready, O_CLOEXEC))
-		return -1;
-	pid = fork();
-	if (!pid) {
-		close(fds[1]);
-		close(ready[0]);
-		prctl(PR_SET_NAME, VICTIM_COMM);
-		for (i = 0; i < threads; i++)
-			if (pthread_create(&t, NULL, idle_thread, NULL))
-				_exit(1);
-		if (write(ready[1], "r", 1) != 1)
-			_exit(1);
-		while (read(fds[0], &c, 1) < 0 && errno == EINTR)
-			;
-		_exit(0);
-	}
-	close(fds[0]);
-	close(ready[1]);
-	if (pid < 0 || read(ready[0], &c, 1) != 1) {
-		close(ready[0]);
-		close(fds[1]);
-		return -1;
-	}
-	close(ready[0]);
-	*release_fd = fds[1];
-	return pid;
+	return mmrefs_spawn_ready(VICTIM_COMM, mmrefs_start_threads, threads,
+				  release_fd);
 }
 
 static int set_param(const char *path, long val)

@@ -33,61 +33,6 @@
 #define NR_THREADS	3
 #define LEAK_MS		300
 
-static void *idle_thread(void *arg)
-{
-	for (;;)
-		pause();
-	return NULL;
-}
-
-/*
- * A child named @comm that runs @setup(@arg), says it is ready and blocks
- * until its pipe closes; its pid, or -1 if it could not be made ready.
- */
-static pid_t child_start(const char *comm, int (*setup)(int), int arg,
-			 int *release_fd)
-{
-	int fds[2], ready[2];
-	pid_t pid;
-	char c;
-
-	if (pipe2(fds, O_CLOEXEC) || pipe2(ready, O_CLOEXEC))
-		return -1;
-	pid = fork();
-	if (!pid) {
-		close(fds[1]);
-		close(ready[0]);
-		prctl(PR_SET_NAME, comm);
-		if (setup(arg) || write(ready[1], "r", 1) != 1)
-			_exit(1);
-		while (read(fds[0], &c, 1) < 0 && errno == EINTR)
-			;
-		_exit(0);
-	}
-	close(fds[0]);
-	close(ready[1]);
-	if (pid < 0 || read(ready[0], &c, 1) != 1) {
-		close(ready[0]);
-		close(fds[1]);
-		return -1;
-	}
-	close(ready[0]);
-	*release_fd = fds[1];
-	return pid;
-}
-
-/* @threads extra threads */
-static int start_threads(int threads)
-{
-	pthread_t t;
-	int i;
-
-	for (i = 0; i < threads; i++)
-		if (pthread_create(&t, NULL, idle_thread, NULL))
-			return -1;
-	return 0;
-}
-
 /* One mm's block of holders (or leaks), parsed. */
 struct block {
 	char head[MMREFS_LINE_MAX];
@@ -191,8 +136,8 @@ FIXTURE_SETUP(holders)
 	ASSERT_EQ(0, set_param(PARAM("leak_get_ms"), LEAK_MS));
 	/* stacks for every record: the tests look for the borrower's */
 	ASSERT_EQ(0, set_param(PARAM("stacks"), 1));
-	self->victim = child_start(VICTIM_COMM, start_threads, NR_THREADS,
-				   &self->fd);
+	self->victim = mmrefs_spawn_ready(VICTIM_COMM, mmrefs_start_threads,
+					  NR_THREADS, &self->fd);
 	ASSERT_GT(self->victim, 0);
 	self->id = mmrefs_id_of(self->victim);
 	ASSERT_GT(self->id, 0);
@@ -284,7 +229,7 @@ TEST_F(holders, khugepaged_is_a_holder)
 	mmrefs_read_into(THP_ENABLED, mode, sizeof(mode));
 	thp = strstr(mode, "[always]") || strstr(mode, "[madvise]");
 	TH_LOG("THP %s: %s", thp ? "on" : "off", mode[0] ? mode : "not built");
-	child = child_start("mmr_thp", register_thp, thp, &fd);
+	child = mmrefs_spawn_ready("mmr_thp", register_thp, thp, &fd);
 	ASSERT_GT(child, 0);
 	id = mmrefs_id_of(child);
 	ASSERT_GT(id, 0);

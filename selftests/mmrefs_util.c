@@ -6,6 +6,7 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <pthread.h>
 #include <fcntl.h>
 #include <sys/param.h>
 #include <sched.h>
@@ -714,28 +715,62 @@ long mmrefs_tainted(void)
 
 pid_t mmrefs_spawn_waiter(const char *comm, int *release_fd)
 {
-	int fds[2];
+	return mmrefs_spawn_ready(comm, NULL, 0, release_fd);
+}
+
+/*
+ * A child named @comm that runs @setup(@arg) (if any), says it is ready
+ * and blocks until its pipe closes; its pid once ready, or -1.
+ */
+pid_t mmrefs_spawn_ready(const char *comm, int (*setup)(int), int arg,
+			 int *release_fd)
+{
+	int fds[2], ready[2];
 	pid_t pid;
 	char c;
 
-	if (pipe2(fds, O_CLOEXEC))
+	if (pipe2(fds, O_CLOEXEC) || pipe2(ready, O_CLOEXEC))
 		return -1;
 	pid = fork();
-	if (pid < 0) {
-		close(fds[0]);
-		close(fds[1]);
-		return -1;
-	}
 	if (!pid) {
 		close(fds[1]);
+		close(ready[0]);
 		prctl(PR_SET_NAME, comm);
+		if ((setup && setup(arg)) || write(ready[1], "r", 1) != 1)
+			_exit(1);
 		while (read(fds[0], &c, 1) < 0 && errno == EINTR)
 			;
 		_exit(0);
 	}
 	close(fds[0]);
+	close(ready[1]);
+	if (pid < 0 || read(ready[0], &c, 1) != 1) {
+		close(ready[0]);
+		close(fds[1]);
+		return -1;
+	}
+	close(ready[0]);
 	*release_fd = fds[1];
 	return pid;
+}
+
+static void *idle_thread(void *arg)
+{
+	for (;;)
+		pause();
+	return NULL;
+}
+
+/* @threads extra threads that sleep forever */
+int mmrefs_start_threads(int threads)
+{
+	pthread_t t;
+	int i;
+
+	for (i = 0; i < threads; i++)
+		if (pthread_create(&t, NULL, idle_thread, NULL))
+			return -1;
+	return 0;
 }
 
 int mmrefs_waiter_exit(pid_t *pid, int *release_fd)

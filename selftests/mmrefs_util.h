@@ -149,6 +149,14 @@ void mmrefs_reset_filter(void);
  * write end closing) tells it to _exit(0). Returns its pid, or -1.
  */
 pid_t mmrefs_spawn_waiter(const char *comm, int *release_fd);
+/*
+ * A waiter that first runs setup(arg) (if not NULL) and says it is ready:
+ * its pid once ready, or -1.
+ */
+pid_t mmrefs_spawn_ready(const char *comm, int (*setup)(int), int arg,
+			 int *release_fd);
+/* Start threads extra threads that sleep forever (a waiter's setup). */
+int mmrefs_start_threads(int threads);
 /* Tell the waiter to exit and reap it; its wait status, or -1. */
 int mmrefs_waiter_exit(pid_t *pid, int *release_fd);
 /* Teardown: kill and reap the waiter if still there. */
