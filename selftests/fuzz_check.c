@@ -274,6 +274,68 @@ int plain_write(struct fuzzer *fz, int fd, const char *s, struct expect e)
 	return got;
 }
 
+/* The model's borrower state after the accepted command c. */
+void borrow_apply(struct fuzzer *fz, int fd, const struct borrow_cmd *c)
+{
+	char cmd[32];
+	struct expect e;
+
+	switch (c->kind) {
+	case B_RELEASE_ALL:
+		model_release(fz, 0);
+		break;
+	case B_RELEASE:
+		model_release(fz, c->pid);
+		break;
+	case B_LEAK:
+		/* held until the borrower is unloaded */
+		fz->b_pid[fz->nb] = c->pid;
+		snprintf(fz->b_mode[fz->nb], sizeof(fz->b_mode[0]), "leak");
+		fz->b_born[fz->nb] = now_s();
+		fz->nb++;
+		fz->nleaks++;
+		break;
+	case B_GRAB:
+	case B_GET:
+		if (c->hold < HOLD_STABLE_MS) {
+			/* it may expire any time: release the pid now */
+			snprintf(cmd, sizeof(cmd), "release %d", c->pid);
+			e = either(0, model_holds(fz, c->pid) ? 0 : -ENOENT);
+			plain_write(fz, fd, cmd, e);
+			model_release(fz, c->pid);
+			break;
+		}
+		fz->b_pid[fz->nb] = c->pid;
+		snprintf(fz->b_mode[fz->nb], sizeof(fz->b_mode[0]), "%s",
+			 c->kind == B_GRAB ? "grab" : "get");
+		fz->b_born[fz->nb] = now_s();
+		fz->nb++;
+		break;
+	default:
+		break;
+	}
+}
+
+/* Fill the borrower to its limit, so the EBUSY path sees fuzz too. */
+void borrow_fill(struct fuzzer *fz, int fd)
+{
+	struct expect ok = exactly(0);
+	struct borrow_cmd c = { .hold = HOLD_STABLE_MS * 2 };
+	char cmd[48];
+
+	if (fz->max_hold < c.hold)
+		c.hold = fz->max_hold;
+	while (fz->nb < BORROW_MAX) {
+		c.kind = fz->nb % 2 ? B_GET : B_GRAB;
+		c.pid = fz->waiters[fz->nb % NR_WAITERS];
+		snprintf(cmd, sizeof(cmd), "%s %d %llu",
+			 c.kind == B_GET ? "get" : "grab", c.pid, c.hold);
+		if (plain_write(fz, fd, cmd, ok))
+			return;
+		borrow_apply(fz, fd, &c);
+	}
+}
+
 /* ---- reading the state back ---- */
 
 ssize_t read_path(const char *path, char *buf, size_t size)

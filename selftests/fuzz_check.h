@@ -44,6 +44,10 @@ void one_write(struct fuzzer *fz, int fd, struct input *in,
 	       struct expect e, int *got);
 /* Write a fixed command; used for the model's own housekeeping. */
 int plain_write(struct fuzzer *fz, int fd, const char *s, struct expect e);
+/* The borrower's state after the accepted command c (a short hold is given back). */
+void borrow_apply(struct fuzzer *fz, int fd, const struct borrow_cmd *c);
+/* Fill the borrower to its limit, so the EBUSY path sees fuzz too. */
+void borrow_fill(struct fuzzer *fz, int fd);
 
 ssize_t read_path(const char *path, char *buf, size_t size);
 ssize_t pread_all(int fd, char *buf, size_t size);

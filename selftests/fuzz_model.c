@@ -3,9 +3,9 @@
  * mmrefs_fuzz's model (see fuzz_model.h): each debugfs file's parser, the
  * result each write must get and the state an accepted one leaves. This
  * is the interface spec in code; a change to a file's syntax or answers
- * starts here. Two things here touch the system: watch's model looks a
- * foreign pid up in /proc, and the borrower's gives back short holds and
- * fills the list with housekeeping writes (fuzz_check's plain_write()).
+ * starts here. One thing here touches the system: watch's model looks a
+ * foreign pid up in /proc.  What the borrower's model makes the fuzzer
+ * write (giving back short holds, filling the list) is fuzz_check.c's.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -15,7 +15,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "fuzz_check.h"
 #include "fuzz_model.h"
 
 /* /proc/PID/stat flags */
@@ -427,7 +426,7 @@ static bool is_leak(const struct fuzzer *fz, int i)
 }
 
 /* A borrow of pid that release PID gives back: any but a leak. */
-static bool model_holds(const struct fuzzer *fz, pid_t pid)
+bool model_holds(const struct fuzzer *fz, pid_t pid)
 {
 	int i;
 
@@ -503,68 +502,6 @@ struct expect borrow_expect(struct fuzzer *fz, const struct input *in,
 		}
 	}
 	return e;
-}
-
-/* The model's borrower state after the accepted command c. */
-void borrow_apply(struct fuzzer *fz, int fd, const struct borrow_cmd *c)
-{
-	char cmd[32];
-	struct expect e;
-
-	switch (c->kind) {
-	case B_RELEASE_ALL:
-		model_release(fz, 0);
-		break;
-	case B_RELEASE:
-		model_release(fz, c->pid);
-		break;
-	case B_LEAK:
-		/* held until the borrower is unloaded */
-		fz->b_pid[fz->nb] = c->pid;
-		snprintf(fz->b_mode[fz->nb], sizeof(fz->b_mode[0]), "leak");
-		fz->b_born[fz->nb] = now_s();
-		fz->nb++;
-		fz->nleaks++;
-		break;
-	case B_GRAB:
-	case B_GET:
-		if (c->hold < HOLD_STABLE_MS) {
-			/* it may expire any time: release the pid now */
-			snprintf(cmd, sizeof(cmd), "release %d", c->pid);
-			e = either(0, model_holds(fz, c->pid) ? 0 : -ENOENT);
-			plain_write(fz, fd, cmd, e);
-			model_release(fz, c->pid);
-			break;
-		}
-		fz->b_pid[fz->nb] = c->pid;
-		snprintf(fz->b_mode[fz->nb], sizeof(fz->b_mode[0]), "%s",
-			 c->kind == B_GRAB ? "grab" : "get");
-		fz->b_born[fz->nb] = now_s();
-		fz->nb++;
-		break;
-	default:
-		break;
-	}
-}
-
-/* Fill the borrower to its limit, so the EBUSY path sees fuzz too. */
-void borrow_fill(struct fuzzer *fz, int fd)
-{
-	struct expect ok = exactly(0);
-	struct borrow_cmd c = { .hold = HOLD_STABLE_MS * 2 };
-	char cmd[48];
-
-	if (fz->max_hold < c.hold)
-		c.hold = fz->max_hold;
-	while (fz->nb < BORROW_MAX) {
-		c.kind = fz->nb % 2 ? B_GET : B_GRAB;
-		c.pid = fz->waiters[fz->nb % NR_WAITERS];
-		snprintf(cmd, sizeof(cmd), "%s %d %llu",
-			 c.kind == B_GET ? "get" : "grab", c.pid, c.hold);
-		if (plain_write(fz, fd, cmd, ok))
-			return;
-		borrow_apply(fz, fd, &c);
-	}
 }
 
 /* When the oldest borrow that can expire was taken; 0: there is none. */

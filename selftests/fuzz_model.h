@@ -155,10 +155,10 @@ int expect_vfs(enum fuzz_file file, const struct input *in);
 /* The borrower: expected result, and the list after an accepted write. */
 bool model_leaks_only(const struct fuzzer *fz, pid_t pid);
 void model_release(struct fuzzer *fz, pid_t pid);
+/* Whether the model has a borrow of pid. */
+bool model_holds(const struct fuzzer *fz, pid_t pid);
 struct expect borrow_expect(struct fuzzer *fz, const struct input *in,
 			    struct borrow_cmd *c);
-void borrow_apply(struct fuzzer *fz, int fd, const struct borrow_cmd *c);
-void borrow_fill(struct fuzzer *fz, int fd);
 double borrow_oldest(const struct fuzzer *fz);
 
 /* watch: expected result (false: do not write it), state after it. */
