@@ -137,17 +137,15 @@ static struct mmrefs_mm *snapshot(struct table_iter *it, struct mmrefs_mm *e,
 {
 	struct mmrefs_mm *c = it->copy;
 	unsigned long flags;
-	unsigned int size;
-	u32 seq;
+	unsigned int i;
 
 	raw_spin_lock_irqsave(&e->lock, flags);
 	memcpy(c, e, sizeof(*e));
 	c->wring = NULL;
-	size = events ? mmrefs_ring_size(e) : 0;
-	it->nevents = min(e->seq, size);
-	for (seq = e->seq - it->nevents + 1; seq <= e->seq && size; seq++)
-		c->ring[seq - (e->seq - it->nevents + 1)] =
-			*mmrefs_ring_event(e, seq);
+	it->nevents = events ? min(e->seq, mmrefs_ring_size(e)) : 0;
+	/* events e->seq - nevents + 1 .. e->seq */
+	for (i = 0; i < it->nevents; i++)
+		c->ring[i] = *mmrefs_ring_event(e, e->seq - it->nevents + 1 + i);
 	it->mem = mmrefs_watched_values(e, &it->mem_users, &it->mem_count);
 	if (it->holders)
 		it->nholders = mmrefs_holders_copy(e, it->holders,

@@ -104,6 +104,14 @@ static unsigned long mm_access_start, mm_access_end;
 static bool mm_access_hooked;
 static unsigned long proc_mem_open_start, proc_mem_open_end;
 
+/* A get_task_mm() called by mm_access(): part of mm_access()'s get. */
+static bool in_mm_access(unsigned long caller)
+{
+	return caller >= mm_access_start && caller < mm_access_end;
+}
+
+NOKPROBE_SYMBOL(in_mm_access);
+
 static void probe_put(struct pt_regs *regs, enum mmrefs_cause cause)
 {
 	struct mm_struct *mm = probe_arg_mm(regs);
@@ -211,7 +219,7 @@ static int get_task_mm_ret(struct kretprobe_instance *ri, struct pt_regs *regs)
 	if (!mm)
 		return 0;
 	/* An out-of-line call from mm_access() is recorded by its own hook. */
-	if (site >= mm_access_start && site < mm_access_end) {
+	if (in_mm_access(site)) {
 		if (mm_access_hooked)
 			return 0;
 		cause = MMREFS_CAUSE_MM_ACCESS;
@@ -248,8 +256,7 @@ static int getter_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
 	 * without inlining it): mm_access()'s entry named the caller that
 	 * matters, keep it.
 	 */
-	if (caller >= mm_access_start && caller < mm_access_end &&
-	    mm_access_hooked)
+	if (in_mm_access(caller) && mm_access_hooked)
 		return 0;
 	mmrefs_get_hint(caller);
 	return 0;
