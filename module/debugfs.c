@@ -682,14 +682,43 @@ static int enable_show(struct seq_file *m, void *v)
 	return 0;
 }
 
+/*
+ * enable, watch arming and the site list change together under this:
+ * enable=0 disarms the probes watch and exact mode stand on, so it waits
+ * for no watch armed and no site listed, and neither starts while idle.
+ */
+static DEFINE_MUTEX(control_mutex);
+
+/*
+ * 0: disarm every probe (idle costs nothing) and retire every entry;
+ * 1: arm them and seed the table again, one gap event per mm.
+ */
 static int enable_command(const char *word)
 {
 	bool on;
+	int err = 0;
 
 	if (cmd_bool(word, &on))
 		return -EINVAL;
-	mmrefs_enable(on);
-	return 0;
+	mutex_lock(&control_mutex);
+	if (on == READ_ONCE(mmrefs_enabled))
+		goto out;
+	if (on) {
+		mmrefs_enable(true);
+		mmrefs_probes_arm(true);
+		mmrefs_table_seed(MMREFS_OP_GAP);
+	} else if (mmrefs_watch_armed() || mmrefs_sites_listed()) {
+		err = -EBUSY;
+	} else {
+		mmrefs_enable(false);
+		mmrefs_probes_arm(false);
+		/* the handlers running now: no entry is retired under them */
+		synchronize_rcu();
+		mmrefs_table_idle();
+	}
+out:
+	mutex_unlock(&control_mutex);
+	return err;
 }
 
 static int watch_show(struct seq_file *m, void *v)
@@ -704,6 +733,7 @@ static int watch_command(const char *word)
 	const char *arg;
 	pid_t pid;
 	bool on;
+	int err;
 
 	if (!strcmp(word, "clear")) {
 		mmrefs_watch_clear();
@@ -716,9 +746,15 @@ static int watch_command(const char *word)
 	if (arg)
 		return cmd_pid(arg, &pid) ?: mmrefs_watch_disarm(pid);
 	arg = cmd_arg(word, "pid=");
-	if (arg)
-		return cmd_pid(arg, &pid) ?: mmrefs_watch_arm(pid);
-	return -EINVAL;
+	if (!arg)
+		return -EINVAL;
+	if (cmd_pid(arg, &pid))
+		return -EINVAL;
+	mutex_lock(&control_mutex);
+	/* enable=0: the probes a watch needs (teardown, free) are off */
+	err = READ_ONCE(mmrefs_enabled) ? mmrefs_watch_arm(pid) : -EPERM;
+	mutex_unlock(&control_mutex);
+	return err;
 }
 
 #define TABLE_FILE(n, m, t, ...)					\
@@ -809,8 +845,11 @@ static ssize_t sites_write(struct file *file, const char __user *ubuf,
 static int sites_release(struct inode *inode, struct file *file)
 {
 	struct seq_file *m = file->private_data;
-	int err = mmrefs_sites_commit(&m->private);
+	int err;
 
+	mutex_lock(&control_mutex);
+	err = mmrefs_sites_commit(&m->private);
+	mutex_unlock(&control_mutex);
 	single_release(inode, file);
 	return err;
 }

@@ -71,7 +71,7 @@ struct seq_file;
 	/* armed (the starting values), disarmed */			\
 	EM(MMREFS_OP_WATCH, 16, "watch")				\
 	EM(MMREFS_OP_UNWATCH, 17, "unwatch")				\
-	/* writes went unseen: a CPU came online without a breakpoint */ \
+	/* writes unseen: a CPU came online unwatched, or enable=0 */	\
 	EM_END(MMREFS_OP_GAP, 18, "gap"))
 
 /* Why it happened. */
@@ -331,7 +331,7 @@ struct mmrefs_change {
 /* table.c: per-mm state.  @mm must be pinned by the caller. */
 int mmrefs_table_init(void);
 void mmrefs_table_exit(void);
-void mmrefs_table_seed(void);
+void mmrefs_table_seed(enum mmrefs_op op);
 void mmrefs_new(const struct mm_struct *mm, struct task_struct *owner,
 		enum mmrefs_cause cause, unsigned long site);
 void mmrefs_record(const struct mm_struct *mm,
@@ -385,6 +385,7 @@ unsigned int mmrefs_retired_count(void);
 int mmrefs_filter_set(pid_t tgid, const char *comm);
 int mmrefs_filter_show(char *buf, size_t len);
 void mmrefs_enable(bool on);
+void mmrefs_table_idle(void);
 extern bool mmrefs_enabled;
 
 /* Iteration for readers: slot < buckets are live, the rest retired. */
@@ -449,6 +450,7 @@ int mmrefs_sites_commit(void **state);
 void mmrefs_sites_clear(void);
 void mmrefs_sites_show(struct seq_file *m);
 void mmrefs_sites_stats(struct seq_file *m);
+unsigned int mmrefs_sites_listed(void);
 void mmrefs_sites_learn(unsigned long site, enum mmrefs_counter ctr,
 			const struct mmrefs_insn *in);
 unsigned long mmrefs_sites_origin(unsigned long ip);
@@ -462,6 +464,7 @@ void mmrefs_watch_clear(void);
 int mmrefs_watch_stacks(bool on);
 void mmrefs_watch_show(struct seq_file *m);
 bool mmrefs_watched(const struct mm_struct *mm);
+unsigned int mmrefs_watch_armed(void);
 
 /* holders.c: who holds each mm */
 extern unsigned int mmrefs_max_holders;
@@ -487,6 +490,7 @@ void mmrefs_show_stack(struct seq_file *m, u32 handle, const char *indent);
 /* probes.c */
 int mmrefs_probes_init(void);
 void mmrefs_probes_exit(void);
+void mmrefs_probes_arm(bool on);
 void mmrefs_probes_show(struct seq_file *m);
 
 /* debugfs.c */

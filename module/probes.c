@@ -53,6 +53,7 @@ enum mmrefs_hook_id {
 };
 
 static DEFINE_PER_CPU(unsigned long, probe_hits[NR_HOOKS]);
+static bool probes_armed = true;
 
 /* The probed function's return address, at its first instruction. */
 static unsigned long probe_caller(struct pt_regs *regs)
@@ -588,6 +589,30 @@ out_unregister:
 	return err;
 }
 
+/*
+ * enable=0: disarm every hook (a disabled kprobe costs the kernel nothing:
+ * its breakpoint or ftrace call is gone); enable=1 arms them again.  A
+ * return probe's instances in flight still return through their handler:
+ * table.c's entry points drop those while disabled.  Process context,
+ * serialized by the caller.
+ */
+void mmrefs_probes_arm(bool on)
+{
+	struct mmrefs_hook *h;
+	int err;
+
+	for (h = probe_hooks; h < probe_hooks + NR_HOOKS; h++) {
+		if (!h->sym)
+			continue;
+		err = on ? enable_kprobe(&h->krp.kp) :
+			   disable_kprobe(&h->krp.kp);
+		if (err)
+			pr_warn("%s %s: %d\n", on ? "arming" : "disarming",
+				h->sym, err);
+	}
+	WRITE_ONCE(probes_armed, on);
+}
+
 /* Unregister in two batches: one RCU grace period each, not one a hook. */
 void mmrefs_probes_exit(void)
 {
@@ -622,8 +647,10 @@ void mmrefs_probes_show(struct seq_file *m)
 		for_each_possible_cpu(cpu)
 			hits += per_cpu(probe_hits[h - probe_hooks], cpu);
 		if (h->sym)
-			seq_printf(m, "hook=%s sym=%s state=active hits=%lu missed=%lu\n",
-				   h->name, h->sym, hits, hook_missed(h));
+			seq_printf(m, "hook=%s sym=%s state=%s hits=%lu missed=%lu\n",
+				   h->name, h->sym,
+				   READ_ONCE(probes_armed) ? "active" : "idle",
+				   hits, hook_missed(h));
 		else
 			seq_printf(m, "hook=%s state=missing err=%d hits=0 missed=0\n",
 				   h->name, h->err);

@@ -28,7 +28,8 @@
  * are listed but never armed: they are counted at read time.
  *
  * Writing the list is all or nothing: a bad line fails the write with
- * -EINVAL and the list in use stays.  `clear` disarms every site.
+ * -EINVAL and the list in use stays.  `clear` disarms every site.  While
+ * enable is 0 (every probe disarmed) a site line fails with -EPERM.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -479,6 +480,9 @@ static int parse_site(struct sites_load *l, char *line)
 		n++;
 	if (n < 7 || line || !l->started || !l->layout)
 		return -EINVAL;
+	/* enable=0 disarmed the probes exact mode stands on (debugfs.c) */
+	if (!READ_ONCE(mmrefs_enabled))
+		return -EPERM;
 	if (l->nr + nr_sites >= SITES_MAX)
 		return -E2BIG;
 	s = kzalloc(sizeof(*s), GFP_KERNEL);
@@ -628,6 +632,14 @@ int mmrefs_sites_commit(void **state)
 	}
 	if (!l->clear && !l->nr)
 		goto out;
+	/*
+	 * enable=0 came between the list's writes and its close: refused,
+	 * though close() cannot say so (the list in use shows it)
+	 */
+	if (l->nr && !READ_ONCE(mmrefs_enabled)) {
+		err = -EPERM;
+		goto out;
+	}
 	mutex_lock(&sites_mutex);
 	sites_drop_all();
 	list_for_each_entry_safe(s, tmp, &l->sites, node) {
@@ -868,6 +880,12 @@ void mmrefs_sites_show(struct seq_file *m)
 }
 
 /* The summary in stats: sites=0 without a list. */
+/* Sites listed, armed or not (debugfs.c: enable=0 waits for none). */
+unsigned int mmrefs_sites_listed(void)
+{
+	return READ_ONCE(nr_sites);
+}
+
 void mmrefs_sites_stats(struct seq_file *m)
 {
 	unsigned int by_state[ARRAY_SIZE(site_state_names)] = { 0 };

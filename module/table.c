@@ -338,6 +338,18 @@ static void entry_retire(struct mmrefs_mm *e)
 		atomic_inc(&nr_retired);
 }
 
+/* Retire @e, unhashed, whose free will never be seen. */
+static void entry_stale(struct mmrefs_mm *e)
+{
+	unsigned long flags;
+
+	raw_spin_lock_irqsave(&e->lock, flags);
+	e->state = MMREFS_STALE;
+	mmrefs_holders_release(e);
+	raw_spin_unlock_irqrestore(&e->lock, flags);
+	entry_retire(e);
+}
+
 /*
  * Hash @e under @mm.  With @replace, an entry already there belongs to an
  * mm whose free we never saw (the address was reused): it is retired as
@@ -367,12 +379,8 @@ static bool entry_insert(struct mmrefs_mm *e, const void *mm, bool replace)
 	raw_spin_unlock_irqrestore(lock, flags);
 
 	if (old) {
-		raw_spin_lock_irqsave(&old->lock, flags);
-		old->state = MMREFS_STALE;
-		mmrefs_holders_release(old);
-		raw_spin_unlock_irqrestore(&old->lock, flags);
 		mmrefs_count_stat(MMREFS_STAT_STALE);
-		entry_retire(old);
+		entry_stale(old);
 	}
 	return true;
 }
@@ -677,6 +685,9 @@ void mmrefs_new(const struct mm_struct *mm, struct task_struct *owner,
 	struct mmrefs_mm *e;
 	unsigned long flags;
 
+	/* a return probe in flight past enable=0 (mmrefs_probes_arm()) */
+	if (!READ_ONCE(mmrefs_enabled))
+		return;
 	rcu_read_lock();
 	e = table_lookup(mm);
 	if (e && entry_exact(e)) {
@@ -718,6 +729,8 @@ void mmrefs_record(const struct mm_struct *mm,
 {
 	struct mmrefs_mm *e;
 
+	if (!READ_ONCE(mmrefs_enabled))
+		return;
 	rcu_read_lock();
 	e = table_lookup(mm);
 	if (!e) {
@@ -1376,7 +1389,7 @@ void mmrefs_stack_defer(const struct mm_struct *mm, const struct mmrefs_at *at,
  * the caller's.
  */
 static bool seed_one(struct mm_struct *mm, struct task_struct *p,
-		     struct mmrefs_mm *mem)
+		     struct mmrefs_mm *mem, enum mmrefs_op op)
 {
 	struct mmrefs_mm *e = entry_alloc(mem, false);
 	int users, count;
@@ -1389,7 +1402,7 @@ static bool seed_one(struct mm_struct *mm, struct task_struct *p,
 	count = atomic_read(&mm->mm_count);
 	if (entry_insert(e, mm, false))
 		entry_event(e, &(struct mmrefs_change){
-			.op = MMREFS_OP_SEED,
+			.op = op,
 			.cause = MMREFS_CAUSE_SEED,
 			.users_old = users, .users_new = users,
 			.count_old = count, .count_new = count,
@@ -1402,14 +1415,15 @@ static bool seed_one(struct mm_struct *mm, struct task_struct *p,
 #define SEED_BATCH	64
 
 /*
- * Seed every mm that existed before load.  Each one is read and inserted
- * under task_lock() of a task that owns it, so it cannot be freed before
- * it is in the table, where the __mmdrop probe (already armed) finds it.
- * Entries are allocated beforehand, SEED_BATCH at a time with GFP_KERNEL,
- * and each walk of the tasks seeds at most that many; a walk that runs
- * out asks for another.
+ * Seed every mm that existed before load (@op seed) or before enable=1
+ * (@op gap: whatever happened to it while disabled went unseen).  Each one
+ * is read and inserted under task_lock() of a task that owns it, so it
+ * cannot be freed before it is in the table, where the __mmdrop probe
+ * (already armed) finds it.  Entries are allocated beforehand, SEED_BATCH
+ * at a time with GFP_KERNEL, and each walk of the tasks seeds at most that
+ * many; a walk that runs out asks for another.
  */
-void mmrefs_table_seed(void)
+void mmrefs_table_seed(enum mmrefs_op op)
 {
 	struct mmrefs_mm *batch[SEED_BATCH];
 	struct task_struct *g, *p;
@@ -1448,7 +1462,7 @@ void mmrefs_table_seed(void)
 			if (mm && !table_lookup(mm)) {
 				if (used == n)
 					more = true;
-				else if (seed_one(mm, p, batch[used]))
+				else if (seed_one(mm, p, batch[used], op))
 					used++;
 				else
 					full++;
@@ -1624,9 +1638,46 @@ int mmrefs_filter_set(pid_t tgid, const char *comm)
 	return 0;
 }
 
+/*
+ * Set before the probes are armed (enable=1) or disarmed (enable=0): a
+ * handler that runs while it is false, a return probe's instance in
+ * flight (mmrefs_probes_arm()), leaves the table alone.
+ */
 void mmrefs_enable(bool on)
 {
 	WRITE_ONCE(mmrefs_enabled, on);
+}
+
+/*
+ * enable=0: the probes are disarmed and their handlers done (an RCU grace
+ * period after mmrefs_enable(false)).  From here frees go unseen and
+ * addresses get reused, so no entry can stay keyed by its mm: each is
+ * retired as stale (its free is never seen), its history readable among
+ * the retired ones, and enable=1 seeds the table anew
+ * (mmrefs_table_seed(MMREFS_OP_GAP)).  No watch is armed and no site
+ * listed (debugfs.c refuses enable=0 then): nothing adds entries meanwhile.
+ */
+void mmrefs_table_idle(void)
+{
+	raw_spinlock_t *lock;
+	struct mmrefs_mm *e;
+	unsigned long flags;
+	unsigned int i;
+
+	for (i = 0; i < (1U << bucket_bits); i++) {
+		lock = &bucket_locks[i % MMREFS_LOCKS];
+		do {
+			raw_spin_lock_irqsave(lock, flags);
+			e = hlist_entry_safe(buckets[i].first, struct mmrefs_mm,
+					     node);
+			if (e)
+				hlist_del_init_rcu(&e->node);
+			raw_spin_unlock_irqrestore(lock, flags);
+			if (e)
+				entry_stale(e);
+		} while (e);
+		cond_resched();
+	}
 }
 
 int mmrefs_filter_show(char *buf, size_t len)

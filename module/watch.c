@@ -92,6 +92,12 @@ bool mmrefs_watched(const struct mm_struct *mm)
 	return false;
 }
 
+/* How many watches are armed (debugfs.c: enable=0 waits for none). */
+unsigned int mmrefs_watch_armed(void)
+{
+	return READ_ONCE(nr_armed);
+}
+
 /* The instruction that ends at @ip: shortest decodable one wins. */
 static bool decode_write(unsigned long ip, struct mmrefs_insn *in)
 {

@@ -71,6 +71,8 @@ const char *holders_scan(const char *text, const struct holders_sel *sel,
 			 unsigned int *seen);
 void check_holders(struct fuzzer *fz, int rfd, const struct input *in);
 
+/* A valid write of enable=0 (it reaches the module: VFS lets it by). */
+bool enable_zero(const struct fuzzer *fz, const struct input *in);
 /* One single-writer round on filter or enable, read back. */
 void fuzz_setting(struct fuzzer *fz, int wfd, int rfd, char *state,
 		  size_t state_len, struct input *in);

@@ -52,8 +52,12 @@ static bool conc_allowed(struct fuzzer *fz, struct conc *cc, const struct input 
 				return true;
 		return false;
 	}
+	/*
+	 * enable=0 would refuse watches the others arm (and be refused
+	 * while they hold one): only 1, which changes nothing
+	 */
 	if (fz->file == F_ENABLE)
-		return true;
+		return !enable_zero(fz, in);
 	c = model_borrow(in->data, in->len, fz->max_hold);
 	if (c.kind == B_GRAB || c.kind == B_GET)
 		return is_waiter(fz, c.pid) && c.hold >= HOLD_STABLE_MS;

@@ -111,6 +111,7 @@ struct fuzzer {
 	struct rng rng;
 	enum fuzz_file file;
 	bool concurrent;		/* valid commands only from a fixed set */
+	bool enable_busy;		/* sites listed: enable=0 is refused */
 	const pid_t *waiters;
 	pid_t pid_max;
 	unsigned int max_hold;

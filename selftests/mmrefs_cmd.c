@@ -45,6 +45,7 @@
 #define EX_USAGE	2
 #define EX_NOT_ROOT	3
 #define EX_NO_DEBUGFS	4
+#define EX_NOT_LOADED	5
 #define EX_NO_PROCESS	6
 #define EX_NO_MM	7
 
@@ -662,6 +663,15 @@ TEST_F(cmd, error_statuses)
 	run(r, AS_ROOT, "watch", NULL);
 	EXPECT_EQ(EX_USAGE, r->status);
 	EXPECT_NE(NULL, strstr(r->err, "usage: mmrefs")) TH_LOG("%s", r->err);
+	/* enable=0: nothing is tracked, so no leak report can be true */
+	if (!mmrefs_sites_listed()) {
+		ASSERT_EQ(0, mmrefs_write_file(MMREFS_ENABLE, "0"));
+		run(r, AS_ROOT, "leaks", NULL);
+		EXPECT_EQ(EX_NOT_LOADED, r->status);
+		EXPECT_NE(NULL, strstr(r->err, "disabled: echo 1 > "))
+			TH_LOG("%s", r->err);
+		ASSERT_EQ(0, mmrefs_write_file(MMREFS_ENABLE, "1"));
+	}
 }
 
 TEST_HARNESS_MAIN

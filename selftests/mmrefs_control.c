@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The writable files: mmrefs filter and enable restrict what is recorded
- * and reject anything they do not understand with EINVAL, leaving their
- * state unchanged; the borrower's control does the same, and refuses
+ * The writable files: mmrefs filter restricts what is recorded, enable=0
+ * disarms every hook, and both reject anything they do not understand with
+ * EINVAL, leaving their state unchanged; the borrower's control does the same, and refuses
  * pids without an mm (ESRCH) and a 33rd borrow (EBUSY).
  */
 #define _GNU_SOURCE
@@ -19,6 +19,7 @@
 #include "mmrefs_util.h"
 
 #define BORROW_MAX	32
+#define SITES		MMREFS_DIR "/sites"
 
 static unsigned long word = 42;
 
@@ -134,26 +135,99 @@ TEST_F(control, filter_comm_matches_actor)
 	EXPECT_EQ(a0 + 2, nr_events(self->a_id));
 }
 
-TEST_F(control, enable_zero_stops_recording)
+/* Sum of every hook's hits, and how many hooks show @state. */
+static long hook_hits(const char *state, int *nstate)
 {
-	char line[MMREFS_LINE_MAX];
-	int a0;
+	const char *text = mmrefs_read_file(MMREFS_STATS);
+	char line[MMREFS_LINE_MAX], want[32];
+	long hits = 0;
+	size_t n;
+
+	snprintf(want, sizeof(want), " state=%s ", state);
+	*nstate = 0;
+	for (; text && *text; text += n + (text[n] == '\n')) {
+		n = strcspn(text, "\n");
+		if (strncmp(text, "hook=", 5) || n >= sizeof(line))
+			continue;
+		snprintf(line, sizeof(line), "%.*s", (int)n, text);
+		*nstate += !!strstr(line, want);
+		hits += mmrefs_field(line, "hits");
+	}
+	return hits;
+}
+
+/* A process that forks a child, which exits at once: every fork hook. */
+static void fork_and_reap(void)
+{
+	pid_t pid = fork();
+
+	if (!pid)
+		_exit(0);
+	waitpid(pid, NULL, 0);
+}
+
+/*
+ * enable=0 disarms every hook: a peek and a fork and exit fire none, and
+ * the table is retired (its frees would go unseen).  enable=1 arms them
+ * and seeds again: a's mm comes back under a new id whose first event is
+ * the gap, users 1 (one thread) and count 1 (its users' reference; the
+ * lazy-TLB references were flushed and a sleeps, so no CPU borrows it).
+ */
+TEST_F(control, enable_zero_disarms_and_reseeds)
+{
+	static struct mmrefs_history h;
+	int hooks, idle, active;
+	long hits, id, sites;
 
 	if (_metadata->skip)
 		return;
+	hook_hits("active", &hooks);
+	ASSERT_GT(hooks, 0);
+	sites = mmrefs_sites_listed();
+	ASSERT_LE(0, sites);
+	if (sites) {
+		/* exact mode stands on the hooks: refused, nothing changed */
+		EXPECT_EQ(-EBUSY, mmrefs_write_file(MMREFS_ENABLE, "0"));
+		EXPECT_STREQ("1", read_setting(MMREFS_ENABLE));
+		EXPECT_EQ(self->a_id, mmrefs_id_of(self->a));
+		ASSERT_EQ(0, mmrefs_write_file(SITES, "clear\n"));
+	}
 	ASSERT_EQ(0, mmrefs_write_file(MMREFS_ENABLE, "0"));
 	EXPECT_STREQ("0", read_setting(MMREFS_ENABLE));
-	a0 = nr_events(self->a_id);
+	hits = hook_hits("idle", &idle);
+	EXPECT_EQ(hooks, idle);
 	ASSERT_EQ(0, peek(self->a));
-	/* no events, but the table still tracks the mm */
-	EXPECT_EQ(a0, nr_events(self->a_id));
-	ASSERT_EQ(0, mmrefs_mms_by_id(self->a_id, line, sizeof(line)));
-	EXPECT_EQ(1, mmrefs_field(line, "users"));
+	fork_and_reap();
+	EXPECT_EQ(hits, hook_hits("idle", &idle));
+	/* nothing is tracked while idle: neither a's mm nor b's */
+	EXPECT_EQ(-1, mmrefs_id_of(self->a));
+	EXPECT_EQ(-1, mmrefs_id_of(self->b));
+	EXPECT_EQ(0, mmrefs_field(mmrefs_read_file(MMREFS_STATS), "mms"));
 
+	mmrefs_flush_lazy();
 	ASSERT_EQ(0, mmrefs_write_file(MMREFS_ENABLE, "1\n"));
 	EXPECT_STREQ("1", read_setting(MMREFS_ENABLE));
+	hook_hits("active", &active);
+	EXPECT_EQ(hooks, active);
+	id = mmrefs_id_of(self->a);
+	ASSERT_GT(id, self->b_id);
+	ASSERT_EQ(0, mmrefs_history(id, &h));
+	ASSERT_EQ(1, h.nr);
+	EXPECT_STREQ("gap", h.ev[0].op);
+	EXPECT_STREQ("seed", h.ev[0].cause);
+	EXPECT_EQ(1, h.ev[0].users_old);
+	EXPECT_EQ(1, h.ev[0].users_new);
+	EXPECT_EQ(1, h.ev[0].count_old);
+	EXPECT_EQ(1, h.ev[0].count_new);
+	/* recording again: a peek is a get and a put */
 	ASSERT_EQ(0, peek(self->a));
-	EXPECT_EQ(a0 + 2, nr_events(self->a_id));
+	EXPECT_EQ(3, nr_events(id));
+	/* enable=1 while enabled changes nothing */
+	ASSERT_EQ(0, mmrefs_write_file(MMREFS_ENABLE, "1"));
+	EXPECT_EQ(id, mmrefs_id_of(self->a));
+	EXPECT_EQ(3, nr_events(id));
+	if (sites)
+		EXPECT_EQ(0, mmrefs_load_sites());
 }
 
 TEST_F(control, bad_filter_rejected)
@@ -181,16 +255,18 @@ TEST_F(control, bad_filter_rejected)
 TEST_F(control, bad_enable_rejected)
 {
 	static const char * const bad[] = { "2", "x", "-1", "enable" };
+	/* exact mode's site list keeps it enabled (EBUSY) */
+	const char *want = mmrefs_sites_listed() ? "1" : "0";
 	unsigned int i;
 
 	if (_metadata->skip)
 		return;
-	ASSERT_EQ(0, mmrefs_write_file(MMREFS_ENABLE, "0"));
+	ASSERT_EQ(0, mmrefs_write_file(MMREFS_ENABLE, want));
 	for (i = 0; i < ARRAY_SIZE(bad); i++) {
-		/* rejected with EINVAL, still disabled */
+		/* rejected with EINVAL, unchanged */
 		EXPECT_EQ(-EINVAL, mmrefs_write_file(MMREFS_ENABLE, bad[i]))
 			TH_LOG("enable \"%s\"", bad[i]);
-		EXPECT_STREQ("0", read_setting(MMREFS_ENABLE));
+		EXPECT_STREQ(want, read_setting(MMREFS_ENABLE));
 	}
 }
 

@@ -189,6 +189,28 @@ TEST_F(exact, bad_lists_are_refused_whole)
 	EXPECT_NE(NULL, strstr(mmrefs_read_file(MMREFS_STATS), NO_SITES));
 }
 
+/*
+ * enable=0 disarms the hooks exact mode stands on: refused (EBUSY) while a
+ * list is loaded, and no list is taken (EPERM) until enable=1.
+ */
+TEST_F(exact, enable_zero_waits_for_no_sites)
+{
+	if (_metadata->skip)
+		return;
+	ASSERT_TRUE(mmrefs_exact_on());
+	EXPECT_EQ(-EBUSY, mmrefs_write_file(MMREFS_ENABLE, "0"));
+	EXPECT_STREQ("1\n", mmrefs_read_file(MMREFS_ENABLE));
+	EXPECT_TRUE(mmrefs_exact_on());
+
+	ASSERT_EQ(0, sites_write("clear\n"));
+	ASSERT_EQ(0, mmrefs_write_file(MMREFS_ENABLE, "0"));
+	EXPECT_EQ(-EPERM, mmrefs_load_sites());
+	EXPECT_NE(NULL, strstr(mmrefs_read_file(MMREFS_STATS), NO_SITES));
+	ASSERT_EQ(0, mmrefs_write_file(MMREFS_ENABLE, "1"));
+	EXPECT_EQ(0, mmrefs_load_sites());
+	EXPECT_TRUE(mmrefs_exact_on());
+}
+
 static void *idle_thread(void *arg)
 {
 	for (;;)

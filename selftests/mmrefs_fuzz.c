@@ -109,6 +109,7 @@ static void fuzz_setting_file(struct __test_metadata *_metadata,
 	ASSERT_NE(NULL, fz);
 	ASSERT_NE(NULL, in);
 	ASSERT_EQ(0, fuzzer_init(fz, file, file + 1, waiters));
+	fz->enable_busy = mmrefs_sites_listed() > 0;
 	wfd = open(file_path[file], O_WRONLY | O_CLOEXEC);
 	rfd = open(file_path[file], O_RDONLY | O_CLOEXEC);
 	ASSERT_LE(0, wfd);

@@ -626,6 +626,13 @@ bool mmrefs_exact_on(void)
 	return stats && strstr(stats, " exact=on\n");
 }
 
+long mmrefs_sites_listed(void)
+{
+	const char *stats = mmrefs_read_file(MMREFS_STATS);
+
+	return stats ? mmrefs_field(stats, "sites") : MMREFS_FIELD_MISSING;
+}
+
 /* The borrower module's site list: $MMREFS_BORROW_SITES, or beside it. */
 static const char *borrow_sites(void)
 {

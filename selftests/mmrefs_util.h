@@ -171,6 +171,8 @@ int mmrefs_load_module(const char *path, const char *params);
 int mmrefs_load_sites(void);
 /* Whether exact mode is on (stats: mmrefs_read_file()'s buffer is reused). */
 bool mmrefs_exact_on(void);
+/* Sites listed (exact mode's list): mmrefs refuses enable=0 then. */
+long mmrefs_sites_listed(void);
 int mmrefs_unload_module(const char *name);
 /* /proc/sys/kernel/tainted */
 long mmrefs_tainted(void);

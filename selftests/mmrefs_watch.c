@@ -692,6 +692,22 @@ TEST_F(watch, slots_and_errors)
 	EXPECT_EQ(0, watch_cmd("clear"));
 	text = mmrefs_read_file(MMREFS_WATCH);
 	EXPECT_EQ(2, mmrefs_field(text, "free"));
+
+	/* enable=0 disarms the hooks a watch needs: EBUSY while one is armed */
+	EXPECT_EQ(0, watch_cmd("pid=%d", b.pid));
+	EXPECT_EQ(-EBUSY, mmrefs_write_file(MMREFS_ENABLE, "0"));
+	EXPECT_STREQ("1\n", mmrefs_read_file(MMREFS_ENABLE));
+	EXPECT_EQ(0, watch_cmd("clear"));
+	/* ... and while idle no watch is armed: EPERM (exact mode: EBUSY) */
+	if (!mmrefs_sites_listed()) {
+		ASSERT_EQ(0, mmrefs_write_file(MMREFS_ENABLE, "0"));
+		EXPECT_EQ(-EPERM, watch_cmd("pid=%d", c.pid));
+		text = mmrefs_read_file(MMREFS_WATCH);
+		EXPECT_EQ(2, mmrefs_field(text, "free"));
+		ASSERT_EQ(0, mmrefs_write_file(MMREFS_ENABLE, "1"));
+		EXPECT_EQ(0, watch_cmd("pid=%d", c.pid));
+		EXPECT_EQ(0, watch_cmd("clear"));
+	}
 	victim_exit(&b);
 	victim_exit(&c);
 }

@@ -103,13 +103,13 @@ static const char * const load_params[] = {
 
 enum outcome {
 	OUT_OK, OUT_ENOENT, OUT_ENXIO, OUT_EIO, OUT_ENODEV, OUT_ESRCH,
-	OUT_ENOSPC, OUT_EBUSY, OUT_EEXIST, OUT_EINVAL, OUT_ENOMEM, OUT_NA,
-	NR_OUTCOMES,
+	OUT_ENOSPC, OUT_EBUSY, OUT_EEXIST, OUT_EINVAL, OUT_ENOMEM, OUT_EPERM,
+	OUT_NA, NR_OUTCOMES,
 };
 
 static const char * const outcome_names[NR_OUTCOMES] = {
 	"ok", "ENOENT", "ENXIO", "EIO", "ENODEV", "ESRCH", "ENOSPC", "EBUSY",
-	"EEXIST", "EINVAL", "ENOMEM", "not_available",
+	"EEXIST", "EINVAL", "ENOMEM", "EPERM", "not_available",
 };
 
 /* What was done to which file; the first NR_FILES are the read targets. */
@@ -128,9 +128,13 @@ enum target {
  */
 #define MODULE_OUT	(BIT(OUT_ENOENT) | BIT(OUT_ENXIO) | BIT(OUT_EIO) | \
 			 BIT(OUT_ENODEV))
-/* The watch file's documented errors (interface of the watch series). */
+/*
+ * The watch file's documented errors (interface of the watch series);
+ * EPERM: the filter writer set enable=0.
+ */
 #define WATCH_ERRORS	(BIT(OUT_ESRCH) | BIT(OUT_ENOSPC) | BIT(OUT_EBUSY) | \
-			 BIT(OUT_EEXIST) | BIT(OUT_EINVAL) | BIT(OUT_ENOMEM))
+			 BIT(OUT_EEXIST) | BIT(OUT_EINVAL) | BIT(OUT_ENOMEM) | \
+			 BIT(OUT_EPERM))
 
 static const struct {
 	const char *name, *path;
@@ -149,7 +153,9 @@ static const struct {
 		      BIT(OUT_OK) | MODULE_OUT },
 	[T_CONTROL] = { "read borrow control", BORROW_CONTROL, BIT(OUT_OK) },
 	[W_FILTER] = { "write filter", MMREFS_FILTER, BIT(OUT_OK) | MODULE_OUT },
-	[W_ENABLE] = { "write enable", MMREFS_ENABLE, BIT(OUT_OK) | MODULE_OUT },
+	/* EBUSY: enable=0 while a watch is armed or a site listed */
+	[W_ENABLE] = { "write enable", MMREFS_ENABLE,
+		       BIT(OUT_OK) | BIT(OUT_EBUSY) | MODULE_OUT },
 	[W_WATCH] = { "write watch", MMREFS_WATCH,
 		      BIT(OUT_OK) | MODULE_OUT | WATCH_ERRORS | BIT(OUT_NA) },
 	[B_GRAB] = { "borrow grab", BORROW_CONTROL,
@@ -284,7 +290,7 @@ static int outcome_of(int err)
 		[OUT_EIO] = EIO, [OUT_ENODEV] = ENODEV, [OUT_ESRCH] = ESRCH,
 		[OUT_ENOSPC] = ENOSPC, [OUT_EBUSY] = EBUSY,
 		[OUT_EEXIST] = EEXIST, [OUT_EINVAL] = EINVAL,
-		[OUT_ENOMEM] = ENOMEM, [OUT_NA] = -1,
+		[OUT_ENOMEM] = ENOMEM, [OUT_EPERM] = EPERM, [OUT_NA] = -1,
 	};
 	int o;
 
@@ -759,7 +765,10 @@ static void *reader(void *arg)
 	return NULL;
 }
 
-/* filter and enable: only valid values, so only module-out errors. */
+/*
+ * filter and enable: only valid values, so only module-out errors (and
+ * enable=0's EBUSY while a watch is armed).
+ */
 static void *filter_writer(void *arg)
 {
 	unsigned int seed = (unsigned long)arg;
