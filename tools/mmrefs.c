@@ -92,6 +92,7 @@ static noreturn void bad_usage(const char *fmt, ...)
 void mmrefs_require(void)
 {
 	struct statfs sfs;
+	struct text t = { 0 };
 
 	if (geteuid())
 		die(MMREFS_EX_NOT_ROOT,
@@ -104,6 +105,12 @@ void mmrefs_require(void)
 	if (access(MMREFS_DIR "/mms", R_OK))
 		die(MMREFS_EX_NOT_LOADED,
 		    "mmrefs is not loaded (no %s): modprobe mmrefs", MMREFS_DIR);
+	/* idle: nothing is tracked, so no answer would be true */
+	if (!read_text(MMREFS_DIR "/enable", &t) && t.buf[0] == '0')
+		die(MMREFS_EX_NOT_LOADED,
+		    "mmrefs is loaded but disabled: echo 1 > %s/enable",
+		    MMREFS_DIR);
+	free_text(&t);
 }
 
 int read_text(const char *path, struct text *t)
