@@ -153,6 +153,9 @@ probe_state() {
 on() {
 	case "$1" in
 	none)	;;
+	idle)
+		insmod "$mmrefs"
+		echo 0 >"$dbg/enable" ;;
 	all)	insmod "$mmrefs" ;;
 	filtered)
 		insmod "$mmrefs"
@@ -217,7 +220,7 @@ on() {
 
 off() {
 	case "$1" in
-	all | filtered | watch | exact)
+	idle | all | filtered | watch | exact)
 		rmmod mmrefs ;;
 	kprobe)
 		echo 0 >"$tr/events/mmbench/enable"
@@ -234,7 +237,7 @@ off() {
 # counters CONFIG: the file mmbench diffs for events per op, if any.
 counters() {
 	case "$1" in
-	all | filtered | watch | exact)	echo "$dbg/stats" ;;
+	idle | all | filtered | watch | exact)	echo "$dbg/stats" ;;
 	kprobe | anchor)	echo "$tr/kprobe_profile" ;;
 	esac
 }
@@ -266,7 +269,7 @@ fi
 mark start
 round=1
 while [ "$round" -le "$rounds" ]; do
-	for config in none all filtered watch kprobe bpftrace exact anchor; do
+	for config in none idle all filtered watch kprobe bpftrace exact anchor; do
 		# A config that cannot run is said once, not every round.
 		if ! on "$config" >/tmp/on.out; then
 			[ "$round" -eq 1 ] && cat /tmp/on.out
