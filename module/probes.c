@@ -17,7 +17,9 @@
  *   kthread_unuse_mm         ... and stops using it
  *   wake_up_new_task         clone: CLONE_VM mmget() or fork's dup_mm()
  *   mm_alloc (return)        exec's new mm
- *   proc_mem_open (return)   an open /proc file's mmgrab()
+ *
+ * An open /proc file's mmgrab() is proc_mem_open()'s, right before the
+ * mmput() of its get: the mmput probe records both (in_proc_mem_open()).
  *
  * A symbol a kernel lacks or refuses is reported in stats; only mmput and
  * __mmdrop are required.  Handlers run with preemption off and never sleep.
@@ -48,7 +50,6 @@ enum mmrefs_hook_id {
 	HOOK_UNUSE_MM,
 	HOOK_CLONE,
 	HOOK_MM_ALLOC,
-	HOOK_PROC_MEM_OPEN,
 	NR_HOOKS,
 };
 
@@ -113,6 +114,17 @@ static bool in_mm_access(unsigned long caller)
 
 NOKPROBE_SYMBOL(in_mm_access);
 
+/*
+ * A call from proc_mem_open(): its get (mm_access()) is put again before
+ * it returns, no holder; the open file's mmgrab() is what stays.
+ */
+static bool in_proc_mem_open(unsigned long site)
+{
+	return site >= proc_mem_open_start && site < proc_mem_open_end;
+}
+
+NOKPROBE_SYMBOL(in_proc_mem_open);
+
 static void probe_put(struct pt_regs *regs, enum mmrefs_cause cause)
 {
 	struct mm_struct *mm = probe_arg_mm(regs);
@@ -130,6 +142,14 @@ static void probe_put(struct pt_regs *regs, enum mmrefs_cause cause)
 	else if (current->in_execve && current->mm != mm)
 		cause = MMREFS_CAUSE_EXEC;
 	mmrefs_put_hint(mm, cause, site);
+	/*
+	 * proc_mem_open() puts its get right after the mmgrab() its file
+	 * keeps until release: that grab is done, and recorded here in its
+	 * place, with no return probe on proc_mem_open().
+	 */
+	if (in_proc_mem_open(site))
+		probe_record(mm, MMREFS_OP_GRAB, MMREFS_CAUSE_PROC, site, 0, 1,
+			     true);
 	probe_record(mm, MMREFS_OP_PUT, cause, site, -1, 0, false);
 }
 
@@ -179,17 +199,6 @@ static int free_pre(struct kprobe *kp, struct pt_regs *regs)
 
 NOKPROBE_SYMBOL(free_pre);
 
-/*
- * A get from mm_access() or get_task_mm() that proc_mem_open() puts again
- * before it returns: no holder, the open file's mmgrab() is what stays.
- */
-static bool probe_transient(unsigned long site)
-{
-	return site >= proc_mem_open_start && site < proc_mem_open_end;
-}
-
-NOKPROBE_SYMBOL(probe_transient);
-
 /* A get_task_mm() or mm_access() that returned @mm to @site. */
 static void probe_get(struct mm_struct *mm, enum mmrefs_cause cause,
 		      unsigned long site)
@@ -200,7 +209,7 @@ static void probe_get(struct mm_struct *mm, enum mmrefs_cause cause,
 		.site = site,
 		.users_new = atomic_read(&mm->mm_users),
 		.count_old = atomic_read(&mm->mm_count),
-		.transient = probe_transient(site),
+		.transient = in_proc_mem_open(site),
 	};
 
 	chg.users_old = chg.users_new - 1;
@@ -391,21 +400,6 @@ static int mm_alloc_ret(struct kretprobe_instance *ri, struct pt_regs *regs)
 
 NOKPROBE_SYMBOL(mm_alloc_ret);
 
-/* The open file keeps an mmgrab() until its release. */
-static int proc_mem_open_ret(struct kretprobe_instance *ri,
-			     struct pt_regs *regs)
-{
-	struct mm_struct *mm = (struct mm_struct *)regs_return_value(regs);
-
-	probe_hit(HOOK_PROC_MEM_OPEN);
-	if (!IS_ERR_OR_NULL(mm))
-		probe_record(mm, MMREFS_OP_GRAB, MMREFS_CAUSE_PROC,
-			     get_kretprobe_retaddr(ri), 0, 1, true);
-	return 0;
-}
-
-NOKPROBE_SYMBOL(proc_mem_open_ret);
-
 struct mmrefs_hook {
 	const char *name;
 	const char * const *syms;	/* candidates, first that works wins */
@@ -461,10 +455,6 @@ static struct mmrefs_hook probe_hooks[NR_HOOKS] = {
 	[HOOK_MM_ALLOC] = {
 		.name = "mm_alloc", .syms = SYMS("mm_alloc"),
 		.ret = mm_alloc_ret,
-	},
-	[HOOK_PROC_MEM_OPEN] = {
-		.name = "proc_mem_open", .syms = SYMS("proc_mem_open"),
-		.ret = proc_mem_open_ret,
 	},
 };
 
@@ -562,6 +552,8 @@ int mmrefs_probes_init(void)
 	resolve_text("mm_access", &mm_access_start, &mm_access_end);
 	resolve_text("proc_mem_open", &proc_mem_open_start,
 		     &proc_mem_open_end);
+	if (!proc_mem_open_end)
+		pr_warn("no proc_mem_open(): an open /proc file's mmgrab() is not seen\n");
 	for (h = probe_hooks; h < probe_hooks + NR_HOOKS; h++) {
 		for (s = h->syms; *s; s++) {
 			h->err = hook_register(h, *s);

@@ -81,7 +81,7 @@ TEST_F(readers, proc_maps_reader)
 	long users, count, lazy;
 	struct mmrefs_history h;
 	char path[64], buf[4096];
-	int fd, grab, nr_before;
+	int fd, grab, put, nr_before;
 
 	if (_metadata->skip)
 		return;
@@ -106,14 +106,22 @@ TEST_F(readers, proc_maps_reader)
 	EXPECT_EQ(1, users);
 	EXPECT_EQ(1, count - lazy);
 
-	/* open: mm_access get + proc's mm_count grab + put, all by us */
+	/*
+	 * open: mm_access get, proc_mem_open's mm_count grab (count 1->2),
+	 * then the put of the get, in that order, all by us
+	 */
 	ASSERT_EQ(0, mmrefs_history(self->id, &h));
 	ASSERT_GT(h.nr, nr_before);
-	expect_borrowed_by_us(_metadata, &h, nr_before);
+	put = expect_borrowed_by_us(_metadata, &h, nr_before);
 	grab = mmrefs_find_event(&h, nr_before, "grab", "proc");
 	EXPECT_GE(grab, 0);
-	if (grab >= 0)
+	EXPECT_LT(grab, put);
+	EXPECT_GT(grab, mmrefs_find_event(&h, nr_before, "get", "mm_access"));
+	if (grab >= 0) {
 		EXPECT_STREQ(READER_COMM, h.ev[grab].comm);
+		EXPECT_EQ(h.ev[grab].count_old + 1, h.ev[grab].count_new);
+		EXPECT_EQ(2, h.ev[grab].users_new);
+	}
 	/* reading the maps moved users but nothing tore it down */
 	EXPECT_EQ(0, mmrefs_count_events(&h, "teardown", NULL));
 }
