@@ -710,13 +710,18 @@ void mmrefs_new(const struct mm_struct *mm, struct task_struct *owner,
 	rcu_read_lock();
 	entry_insert(e, mm, true);
 	entry_event(e, &chg);
-	/* nothing else knew the mm before: these are its first values */
-	raw_spin_lock_irqsave(&e->lock, flags);
-	if ((READ_ONCE(exact_gen) & 1) && !entry_exact(e)) {
-		e->exact = MMREFS_EXACT_BIRTH;
-		e->exact_gen = READ_ONCE(exact_gen);
+	/*
+	 * nothing else knew the mm before: these are its first values (the
+	 * lock only in exact mode, where a site may have synced it already)
+	 */
+	if (READ_ONCE(exact_gen) & 1) {
+		raw_spin_lock_irqsave(&e->lock, flags);
+		if ((READ_ONCE(exact_gen) & 1) && !entry_exact(e)) {
+			e->exact = MMREFS_EXACT_BIRTH;
+			e->exact_gen = READ_ONCE(exact_gen);
+		}
+		raw_spin_unlock_irqrestore(&e->lock, flags);
 	}
-	raw_spin_unlock_irqrestore(&e->lock, flags);
 	rcu_read_unlock();
 }
 
