@@ -44,7 +44,9 @@ static int __init mmrefs_init(void)
 	err = mmrefs_probes_init();
 	if (err)
 		goto out_sites_exit;
-	mmrefs_table_seed(MMREFS_OP_SEED);
+	/* enable=0: loaded idle, every probe registered disarmed */
+	if (mmrefs_enabled)
+		mmrefs_table_seed(MMREFS_OP_SEED);
 
 	err = mmrefs_debugfs_init();
 	if (err) {

@@ -493,6 +493,9 @@ static int hook_register(struct mmrefs_hook *h, const char *sym)
 
 	memset(krp, 0, sizeof(*krp));
 	krp->kp.symbol_name = sym;
+	/* loaded with enable=0: registered, and armed by enable=1 */
+	if (!READ_ONCE(mmrefs_enabled))
+		krp->kp.flags = KPROBE_FLAG_DISABLED;
 	if (!h->ret) {
 		krp->kp.pre_handler = h->pre;
 		err = register_kprobe(&krp->kp);
@@ -549,6 +552,7 @@ int mmrefs_probes_init(void)
 	const char * const *s;
 	int err = 0;
 
+	probes_armed = READ_ONCE(mmrefs_enabled);
 	resolve_text("mm_access", &mm_access_start, &mm_access_end);
 	resolve_text("proc_mem_open", &proc_mem_open_start,
 		     &proc_mem_open_end);

@@ -72,7 +72,10 @@ unsigned int mmrefs_max_mms = 65536;
 module_param_named(max_mms, mmrefs_max_mms, uint, 0444);
 MODULE_PARM_DESC(max_mms, "Most mms tracked at once (64..1048576, default 65536)");
 
+/* Written by debugfs.c's enable, under its control mutex, after the load. */
 bool mmrefs_enabled = true;
+module_param_named(enable, mmrefs_enabled, bool, 0444);
+MODULE_PARM_DESC(enable, "Arm the hooks at load (default), or load idle (0: debugfs enable arms them)");
 
 struct mmrefs_filter {
 	pid_t tgid;			/* 0: match by comm */

@@ -230,6 +230,46 @@ TEST_F(control, enable_zero_disarms_and_reseeds)
 		EXPECT_EQ(0, mmrefs_load_sites());
 }
 
+/*
+ * Loaded with enable=0: every hook registered and idle, nothing tracked;
+ * enable=1 then seeds, each mm's first event a gap.
+ */
+TEST_F(control, load_idle)
+{
+	const char *ko = getenv("MMREFS_KO");
+	static struct mmrefs_history h;
+	int hooks, idle;
+
+	if (_metadata->skip)
+		return;
+	ASSERT_NE(NULL, ko);
+	ASSERT_EQ(0, mmrefs_unload_module("mmrefs"));
+	ASSERT_EQ(0, mmrefs_load_module(ko, "enable=0"));
+	EXPECT_STREQ("0", read_setting(MMREFS_ENABLE));
+	EXPECT_STREQ("N", read_setting("/sys/module/mmrefs/parameters/enable"));
+	/* registered disarmed: not one hit, not one mm */
+	EXPECT_EQ(0, hook_hits("idle", &idle));
+	EXPECT_GT(idle, 0);
+	hook_hits("active", &hooks);
+	EXPECT_EQ(0, hooks);
+	ASSERT_EQ(0, peek(self->a));
+	EXPECT_EQ(0, hook_hits("idle", &idle));
+	EXPECT_EQ(0, mmrefs_field(mmrefs_read_file(MMREFS_STATS), "mms"));
+	EXPECT_EQ(-1, mmrefs_id_of(self->a));
+
+	ASSERT_EQ(0, mmrefs_write_file(MMREFS_ENABLE, "1"));
+	EXPECT_STREQ("Y", read_setting("/sys/module/mmrefs/parameters/enable"));
+	hook_hits("active", &hooks);
+	EXPECT_EQ(idle, hooks);
+	ASSERT_EQ(0, mmrefs_history(mmrefs_id_of(self->a), &h));
+	ASSERT_LE(1, h.nr);
+	EXPECT_STREQ("gap", h.ev[0].op);
+	EXPECT_EQ(1, h.ev[0].users_new);
+	/* back to a default load (exact mode's list too, in that pass) */
+	ASSERT_EQ(0, mmrefs_unload_module("mmrefs"));
+	ASSERT_EQ(0, mmrefs_load_module(ko, ""));
+}
+
 TEST_F(control, bad_filter_rejected)
 {
 	static const char * const bad[] = {

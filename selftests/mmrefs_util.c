@@ -699,7 +699,8 @@ int mmrefs_load_module(const char *path, const char *params)
 	if (syscall(__NR_finit_module, fd, params, 0))
 		err = -errno;
 	close(fd);
-	if (!err && getenv("MMREFS_EXACT") &&
+	/* loaded idle (enable=0), mmrefs takes no site list */
+	if (!err && getenv("MMREFS_EXACT") && !strstr(params, "enable=0") &&
 	    !strcmp(base ? base + 1 : path, "mmrefs.ko"))
 		err = mmrefs_load_sites();
 	return err;

@@ -164,7 +164,8 @@ void mmrefs_waiter_reap(pid_t *pid, int *release_fd);
 
 /*
  * finit_module(path, params) / delete_module(name); 0 or -errno.  With
- * $MMREFS_EXACT set, loading mmrefs.ko also loads the site lists.
+ * $MMREFS_EXACT set, loading mmrefs.ko also loads the site lists (unless
+ * @params has enable=0: loaded idle, it refuses them).
  */
 int mmrefs_load_module(const char *path, const char *params);
 /* Write $MMREFS_SITES and the borrower's list to sites; 0 or -errno. */
