@@ -765,7 +765,9 @@ static void learn_fn(struct work_struct *work)
 		r = per_cpu_ptr(&learn_reqs, cpu);
 		if (!atomic_read_acquire(&r->busy))
 			continue;
-		armed |= learn_one(r);
+		/* a watch's trap from before enable=0: no site while idle */
+		if (READ_ONCE(mmrefs_enabled))
+			armed |= learn_one(r);
 		atomic_set_release(&r->busy, 0);
 	}
 	/* writes at a site armed only now were missed: start again */
