@@ -213,12 +213,7 @@ TEST_F(control, enable_zero_disarms_and_reseeds)
 	ASSERT_GT(id, self->b_id);
 	ASSERT_EQ(0, mmrefs_history(id, &h));
 	ASSERT_EQ(1, h.nr);
-	EXPECT_STREQ("gap", h.ev[0].op);
-	EXPECT_STREQ("seed", h.ev[0].cause);
-	EXPECT_EQ(1, h.ev[0].users_old);
-	EXPECT_EQ(1, h.ev[0].users_new);
-	EXPECT_EQ(1, h.ev[0].count_old);
-	EXPECT_EQ(1, h.ev[0].count_new);
+	EXPECT_EVENT(h.ev[0], "gap", "seed", 1, 1, 1, 1);
 	/* recording again: a peek is a get and a put */
 	ASSERT_EQ(0, peek(self->a));
 	EXPECT_EQ(3, nr_events(id));

@@ -169,12 +169,7 @@ TEST_F(lifecycle, fork_creates_new_mm)
 	ASSERT_EQ(0, mmrefs_history(child_id, &h));
 	ASSERT_GT(h.nr, 0);
 	EXPECT_EQ(1, h.ev[0].seq);
-	EXPECT_STREQ("new", h.ev[0].op);
-	EXPECT_STREQ("fork", h.ev[0].cause);
-	EXPECT_EQ(0, h.ev[0].users_old);
-	EXPECT_EQ(1, h.ev[0].users_new);
-	EXPECT_EQ(0, h.ev[0].count_old);
-	EXPECT_EQ(1, h.ev[0].count_new);
+	EXPECT_EVENT(h.ev[0], "new", "fork", 0, 1, 0, 1);
 
 	ASSERT_EQ(0, mmrefs_waiter_exit(&self->child, &self->child_fd));
 	/* once lazy-TLB refs are flushed nothing holds it: it is freed */
@@ -296,12 +291,7 @@ TEST_F(lifecycle, exec_replaces_mm)
 	EXPECT_NE(NULL, strstr(line, " comm=exe ")) TH_LOG("%s", line);
 	ASSERT_EQ(0, mmrefs_history(new_id, &h));
 	ASSERT_GT(h.nr, 0);
-	EXPECT_STREQ("new", h.ev[0].op);
-	EXPECT_STREQ("exec", h.ev[0].cause);
-	EXPECT_EQ(0, h.ev[0].users_old);
-	EXPECT_EQ(1, h.ev[0].users_new);
-	EXPECT_EQ(0, h.ev[0].count_old);
-	EXPECT_EQ(1, h.ev[0].count_new);
+	EXPECT_EVENT(h.ev[0], "new", "exec", 0, 1, 0, 1);
 	EXPECT_EQ(self->child, h.ev[0].tgid);
 	EXPECT_NE(NULL, strstr(h.header, " comm=exe ")) TH_LOG("%s", h.header);
 

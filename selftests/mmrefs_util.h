@@ -89,6 +89,20 @@ struct mmrefs_history {
 	struct mmrefs_event ev[MMREFS_EVENTS_MAX];
 };
 
+/*
+ * Event @ev is @op with @cause and moves users @uo->@un, count @co->@cn
+ * (a kselftest_harness.h test's EXPECT_*s, so each field is named).
+ */
+#define EXPECT_EVENT(ev, op_, cause_, uo, un, co, cn) do {		\
+	const struct mmrefs_event *__e = &(ev);				\
+	EXPECT_STREQ(op_, __e->op);					\
+	EXPECT_STREQ(cause_, __e->cause);				\
+	EXPECT_EQ(uo, __e->users_old);					\
+	EXPECT_EQ(un, __e->users_new);					\
+	EXPECT_EQ(co, __e->count_old);					\
+	EXPECT_EQ(cn, __e->count_new);					\
+} while (0)
+
 void mmrefs_sleep_ms(int ms);
 
 /* Whole file into a static buffer (valid until the next call), or NULL. */
