@@ -33,7 +33,8 @@
 #define MMREFS_LOADED_LIST	"mmrefs_selftests.loaded"
 
 #define MMREFS_LINE_MAX		512
-#define MMREFS_EVENTS_MAX	512
+/* a whole watched ring at the default watch_history (1024) */
+#define MMREFS_EVENTS_MAX	1024
 #define MMREFS_FIELD_MISSING	(-999999L)
 
 /*
