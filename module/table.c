@@ -602,7 +602,7 @@ static void entry_emit(struct mmrefs_mm *e, struct mmrefs_event *ev,
 static void entry_event(struct mmrefs_mm *e, const struct mmrefs_change *chg)
 {
 	enum mmrefs_op op = chg->op;
-	bool record = READ_ONCE(mmrefs_enabled);
+	bool record = true;
 	struct mmrefs_event ev;
 	struct mmrefs_at at;
 	unsigned long flags;
@@ -647,7 +647,7 @@ static void entry_event(struct mmrefs_mm *e, const struct mmrefs_change *chg)
 			ev.count_new += chg->exact_count;
 		ev.observer = e->observer;
 	} else {
-		record = record && table_filter_match(e);
+		record = table_filter_match(e);
 		/*
 		 * __mmput()'s mmdrop() of the users' reference is the
 		 * teardown's count_old->count_old-1; if it was the last, the
@@ -833,7 +833,6 @@ int mmrefs_watch_prepare(struct mm_struct *mm, struct task_struct *owner)
  */
 int mmrefs_watch_attach(struct mm_struct *mm, unsigned int slot)
 {
-	bool record = READ_ONCE(mmrefs_enabled);
 	struct mmrefs_event ev;
 	struct mmrefs_mm *e;
 	unsigned long flags;
@@ -858,9 +857,9 @@ int mmrefs_watch_attach(struct mm_struct *mm, unsigned int slot)
 	ev.observer = 1;
 	e->watch = slot + 1;
 	e->observer = 1;
-	entry_apply(e, &ev, record);
+	entry_apply(e, &ev, true);
 	raw_spin_unlock_irqrestore(&e->lock, flags);
-	entry_emit(e, &ev, record);
+	entry_emit(e, &ev, true);
 	rcu_read_unlock();
 	return 0;
 }
@@ -873,7 +872,6 @@ int mmrefs_watch_attach(struct mm_struct *mm, unsigned int slot)
  */
 void mmrefs_watch_detach(struct mm_struct *mm, unsigned long site)
 {
-	bool record = READ_ONCE(mmrefs_enabled);
 	struct mmrefs_event ev;
 	struct mmrefs_mm *e;
 	unsigned long flags;
@@ -897,9 +895,9 @@ void mmrefs_watch_detach(struct mm_struct *mm, unsigned long site)
 	e->observer = 0;
 	/* the watch's chains count lazy-TLB moves: sync again */
 	e->exact_gen = 0;
-	entry_apply(e, &ev, record);
+	entry_apply(e, &ev, true);
 	raw_spin_unlock_irqrestore(&e->lock, flags);
-	entry_emit(e, &ev, record);
+	entry_emit(e, &ev, true);
 	rcu_read_unlock();
 }
 
@@ -954,7 +952,6 @@ static void write_event(struct mmrefs_event *ev, const struct mmrefs_mm *e,
  */
 int mmrefs_watch_record(const struct mm_struct *mm, struct mmrefs_write *wr)
 {
-	bool record = READ_ONCE(mmrefs_enabled);
 	struct mmrefs_event ev;
 	struct mmrefs_mm *e;
 	unsigned long flags;
@@ -996,7 +993,7 @@ int mmrefs_watch_record(const struct mm_struct *mm, struct mmrefs_write *wr)
 		break;
 	}
 	write_event(&ev, e, wr);
-	entry_apply(e, &ev, record);
+	entry_apply(e, &ev, true);
 	misuse = watch_misuse(&ev);
 	wr->at.id = e->id;
 	wr->at.ts = ev.ts;
@@ -1004,9 +1001,8 @@ int mmrefs_watch_record(const struct mm_struct *mm, struct mmrefs_write *wr)
 	raw_spin_unlock_irqrestore(&e->lock, flags);
 	if (misuse != MMREFS_NR_STATS)
 		misuse_report(e->id, &ev, misuse);
-	if (record)
-		mmrefs_count_stat(MMREFS_STAT_WATCH_EVENTS);
-	entry_emit(e, &ev, record);
+	mmrefs_count_stat(MMREFS_STAT_WATCH_EVENTS);
+	entry_emit(e, &ev, true);
 	rcu_read_unlock();
 	return 0;
 }
@@ -1050,7 +1046,7 @@ static struct mmrefs_mm *site_entry(const struct mm_struct *mm)
  */
 int mmrefs_site_record(const struct mm_struct *mm, struct mmrefs_write *wr)
 {
-	bool record = READ_ONCE(mmrefs_enabled);
+	bool record;
 	struct mmrefs_event ev;
 	struct mmrefs_mm *e;
 	unsigned long flags;
@@ -1091,7 +1087,7 @@ int mmrefs_site_record(const struct mm_struct *mm, struct mmrefs_write *wr)
 	wr->old = *chain;
 	wr->new = *chain + wr->delta;
 	write_event(&ev, e, wr);
-	record = record && table_filter_match(e);
+	record = table_filter_match(e);
 	entry_apply(e, &ev, record);
 	wr->at.id = e->id;
 	wr->at.ts = ev.ts;
@@ -1139,7 +1135,6 @@ bool mmrefs_exact_on(void)
  */
 void mmrefs_watch_gap(const struct mm_struct *mm, unsigned int cpu)
 {
-	bool record = READ_ONCE(mmrefs_enabled);
 	struct mmrefs_event ev;
 	struct mmrefs_mm *e;
 	unsigned long flags;
@@ -1159,9 +1154,9 @@ void mmrefs_watch_gap(const struct mm_struct *mm, unsigned int cpu)
 	ev.count_old = e->count;
 	ev.count_new = e->count;
 	ev.observer = e->observer;
-	entry_apply(e, &ev, record);
+	entry_apply(e, &ev, true);
 	raw_spin_unlock_irqrestore(&e->lock, flags);
-	entry_emit(e, &ev, record);
+	entry_emit(e, &ev, true);
 	rcu_read_unlock();
 }
 
