@@ -54,7 +54,6 @@ enum mmrefs_hook_id {
 };
 
 static DEFINE_PER_CPU(unsigned long, probe_hits[NR_HOOKS]);
-static bool probes_armed = true;
 
 /* The probed function's return address, at its first instruction. */
 static unsigned long probe_caller(struct pt_regs *regs)
@@ -552,7 +551,6 @@ int mmrefs_probes_init(void)
 	const char * const *s;
 	int err = 0;
 
-	probes_armed = READ_ONCE(mmrefs_enabled);
 	resolve_text("mm_access", &mm_access_start, &mm_access_end);
 	resolve_text("proc_mem_open", &proc_mem_open_start,
 		     &proc_mem_open_end);
@@ -606,7 +604,6 @@ void mmrefs_probes_arm(bool on)
 			pr_warn("%s %s: %d\n", on ? "arming" : "disarming",
 				h->sym, err);
 	}
-	WRITE_ONCE(probes_armed, on);
 }
 
 /* Unregister in two batches: one RCU grace period each, not one a hook. */
@@ -645,7 +642,8 @@ void mmrefs_probes_show(struct seq_file *m)
 		if (h->sym)
 			seq_printf(m, "hook=%s sym=%s state=%s hits=%lu missed=%lu\n",
 				   h->name, h->sym,
-				   READ_ONCE(probes_armed) ? "active" : "idle",
+				   h->krp.kp.flags & KPROBE_FLAG_DISABLED ?
+				   "idle" : "active",
 				   hits, hook_missed(h));
 		else
 			seq_printf(m, "hook=%s state=missing err=%d hits=0 missed=0\n",
