@@ -881,13 +881,13 @@ void mmrefs_sites_show(struct seq_file *m)
 	mutex_unlock(&sites_mutex);
 }
 
-/* The summary in stats: sites=0 without a list. */
 /* Sites listed, armed or not (debugfs.c: enable=0 waits for none). */
 unsigned int mmrefs_sites_listed(void)
 {
 	return READ_ONCE(nr_sites);
 }
 
+/* The summary in stats: sites=0 without a list. */
 void mmrefs_sites_stats(struct seq_file *m)
 {
 	unsigned int by_state[ARRAY_SIZE(site_state_names)] = { 0 };

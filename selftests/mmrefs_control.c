@@ -2,8 +2,8 @@
 /*
  * The writable files: mmrefs filter restricts what is recorded, enable=0
  * disarms every hook, and both reject anything they do not understand with
- * EINVAL, leaving their state unchanged; the borrower's control does the same, and refuses
- * pids without an mm (ESRCH) and a 33rd borrow (EBUSY).
+ * EINVAL, leaving their state unchanged; the borrower's control does the
+ * same, and refuses pids without an mm (ESRCH) and a 33rd borrow (EBUSY).
  */
 #define _GNU_SOURCE
 #include <errno.h>
