@@ -273,7 +273,8 @@ enum mmrefs_cause mmrefs_write_cause(enum mmrefs_op op, u8 flags,
 		return MMREFS_CAUSE_KHUGEPAGED;
 	if (flags & MMREFS_SITE_USE_MM)
 		return MMREFS_CAUSE_USE_MM;
-	if (flags & MMREFS_SITE_TEARDOWN)
+	/* mmput()'s own users decrement is a put, never the teardown */
+	if ((flags & MMREFS_SITE_TEARDOWN) && op != MMREFS_OP_MMPUT)
 		return MMREFS_CAUSE_TEARDOWN;
 	if ((current->flags & PF_EXITING) &&
 	    (op != MMREFS_OP_MMPUT ||
