@@ -253,7 +253,9 @@ struct mmrefs_mm {
 	/* mmget() on users 0 */					\
 	EM(MMREFS_STAT_MISUSE_GET_ZERO, 13, "misuse_get_zero")		\
 	/* a counter below 0 */						\
-	EM_END(MMREFS_STAT_MISUSE_NEGATIVE, 14, "misuse_negative"))
+	EM(MMREFS_STAT_MISUSE_NEGATIVE, 14, "misuse_negative")		\
+	/* a put's or get's hint found on another CPU (write.c) */	\
+	EM_END(MMREFS_STAT_HINT_MOVED, 15, "hint_moved"))
 
 #define EM(a, n, b)		a,
 #define EM_END(a, n, b)		a,
@@ -435,12 +437,20 @@ enum mmrefs_op mmrefs_write_op(enum mmrefs_counter ctr,
 			       enum mmrefs_insn_kind kind, int delta, u8 flags);
 enum mmrefs_cause mmrefs_write_cause(enum mmrefs_op op, u8 flags,
 				     const struct mm_struct *mm);
-void mmrefs_put_hint(const struct mm_struct *mm, enum mmrefs_cause cause,
-		     unsigned long site);
-bool mmrefs_put_hint_take(const struct mm_struct *mm, unsigned long *site,
-			  enum mmrefs_cause *cause);
-void mmrefs_get_hint(unsigned long site);
-bool mmrefs_get_hint_take(unsigned long *site);
+
+/* What a probe at an out-of-line put or get leaves for the write inside. */
+struct mmrefs_hint {
+	unsigned long site;	/* the caller */
+	unsigned long ret;	/* where its return address is on the stack */
+	enum mmrefs_cause cause;
+};
+
+void mmrefs_put_hint(const struct mm_struct *mm,
+		     const struct mmrefs_hint *hint);
+bool mmrefs_put_hint_take(const struct mm_struct *mm, unsigned long sp,
+			  struct mmrefs_hint *hint);
+void mmrefs_get_hint(const struct mmrefs_hint *hint);
+bool mmrefs_get_hint_take(unsigned long sp, struct mmrefs_hint *hint);
 
 /* sites.c: exact mode, a probe at every listed write */
 int mmrefs_sites_init(void);

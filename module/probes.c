@@ -124,23 +124,47 @@ static bool in_proc_mem_open(unsigned long site)
 
 NOKPROBE_SYMBOL(in_proc_mem_open);
 
+/* Where do_exit() and exit_mm(), if not inlined, lie (resolve_text()). */
+static unsigned long do_exit_start, do_exit_end;
+static unsigned long exit_mm_start, exit_mm_end;
+
+/* exit_mm()'s mmput() of the exiting task's own mm. */
+static bool in_exit_mm(unsigned long site, const struct mm_struct *mm)
+{
+	if (!(current->flags & PF_EXITING) || current->mm)
+		return false;
+	/* not resolved: the task's lazy mm, right unless switched since */
+	if (!do_exit_end)
+		return current->active_mm == mm;
+	return (site >= do_exit_start && site < do_exit_end) ||
+	       (site >= exit_mm_start && site < exit_mm_end);
+}
+
+NOKPROBE_SYMBOL(in_exit_mm);
+
 static void probe_put(struct pt_regs *regs, enum mmrefs_cause cause)
 {
 	struct mm_struct *mm = probe_arg_mm(regs);
-	unsigned long site = probe_caller(regs);
+	struct mmrefs_hint hint = {
+		.site = probe_caller(regs),
+		.ret = kernel_stack_pointer(regs),
+	};
+	unsigned long site = hint.site;
 
 	/*
-	 * exit_mm() clears ->mm before its mmput() and keeps the mm as its
-	 * lazy active_mm; a put after it (exit_files() closing a file that
-	 * holds another mm) is a holder's.  exec_mmap() installs the new mm
-	 * before it puts the old one.
+	 * exit_mm() (inlined in do_exit()) puts the mm it took off the task;
+	 * a put after it (exit_files() closing a file that holds another mm)
+	 * is a holder's.  Its caller tells, where active_mm would not: the
+	 * task may have been switched out since exit_mm(), and switching
+	 * back in gave it another task's mm as its lazy one.  exec_mmap()
+	 * installs the new mm before it puts the old one.
 	 */
-	if ((current->flags & PF_EXITING) && !current->mm &&
-	    current->active_mm == mm)
+	if (in_exit_mm(site, mm))
 		cause = MMREFS_CAUSE_EXIT;
 	else if (current->in_execve && current->mm != mm)
 		cause = MMREFS_CAUSE_EXEC;
-	mmrefs_put_hint(mm, cause, site);
+	hint.cause = cause;
+	mmrefs_put_hint(mm, &hint);
 	/*
 	 * proc_mem_open() puts its get right after the mmgrab() its file
 	 * keeps until release: that grab is done, and recorded here in its
@@ -259,6 +283,10 @@ NOKPROBE_SYMBOL(mm_access_ret);
 static int getter_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
 {
 	unsigned long caller = probe_caller(regs);
+	struct mmrefs_hint hint = {
+		.site = caller,
+		.ret = kernel_stack_pointer(regs),
+	};
 
 	/*
 	 * get_task_mm() out of line in mm_access() (e.g. a kernel built
@@ -267,7 +295,7 @@ static int getter_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
 	 */
 	if (in_mm_access(caller) && mm_access_hooked)
 		return 0;
-	mmrefs_get_hint(caller);
+	mmrefs_get_hint(&hint);
 	return 0;
 }
 
@@ -552,6 +580,8 @@ int mmrefs_probes_init(void)
 	int err = 0;
 
 	resolve_text("mm_access", &mm_access_start, &mm_access_end);
+	resolve_text("do_exit", &do_exit_start, &do_exit_end);
+	resolve_text("exit_mm", &exit_mm_start, &exit_mm_end);
 	resolve_text("proc_mem_open", &proc_mem_open_start,
 		     &proc_mem_open_end);
 	if (!proc_mem_open_end)

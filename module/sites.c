@@ -185,7 +185,8 @@ static int site_pre(struct kprobe *kp, struct pt_regs *regs)
 		.delta = s->delta, .op = s->op,
 	};
 	const struct mm_struct *mm = (void *)(addr - s->ctr_off);
-	enum mmrefs_cause cause;
+	unsigned long sp = kernel_stack_pointer(regs);
+	struct mmrefs_hint get, put;
 	unsigned long site = s->addr;
 	bool hint, getter;
 	int ret;
@@ -202,13 +203,16 @@ static int site_pre(struct kprobe *kp, struct pt_regs *regs)
 	}
 	/* get_task_mm(), mm_access(), mmput() are out of line: their callers */
 	getter = (s->flags & MMREFS_SITE_GETTER) && wr.op == MMREFS_OP_MMGET &&
-		 mmrefs_get_hint_take(&site);
-	hint = wr.op == MMREFS_OP_MMPUT &&
-	       mmrefs_put_hint_take(mm, &site, &cause);
-	if (hint)
-		wr.cause = cause;
-	else
+		 mmrefs_get_hint_take(sp, &get);
+	if (getter)
+		site = get.site;
+	hint = wr.op == MMREFS_OP_MMPUT && mmrefs_put_hint_take(mm, sp, &put);
+	if (hint) {
+		site = put.site;
+		wr.cause = put.cause;
+	} else {
 		wr.cause = mmrefs_write_cause(wr.op, s->flags, mm);
+	}
 	if (wr.cause == MMREFS_CAUSE_TRAP)
 		wr.cause = MMREFS_CAUSE_SITE;
 	wr.site = site;
@@ -219,9 +223,9 @@ static int site_pre(struct kprobe *kp, struct pt_regs *regs)
 		/* watched: the watchpoint records it, and needs the hint */
 		site_mark(s);
 		if (hint)
-			mmrefs_put_hint(mm, wr.cause, site);
+			mmrefs_put_hint(mm, &put);
 		if (getter)
-			mmrefs_get_hint(site);
+			mmrefs_get_hint(&get);
 	}
 	/* a cmpxchg done (recorded or failed) is skipped; else it runs */
 	if (wr.kind == MMREFS_WRITE_CMPXCHG && ret >= 0) {

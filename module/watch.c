@@ -158,7 +158,7 @@ static void watch_counter(struct watch *w, struct mm_struct *mm,
 	struct mmrefs_write wr = { .ctr = ctr, .mem = atomic_read(a) };
 	unsigned long site = instruction_pointer(regs);
 	struct mmrefs_insn in = { .kind = MMREFS_INSN_NONE };
-	enum mmrefs_cause cause;
+	struct mmrefs_hint hint;
 	bool holder;
 	u8 flags = 0;
 
@@ -178,13 +178,16 @@ static void watch_counter(struct watch *w, struct mm_struct *mm,
 	WRITE_ONCE(w->last[ctr], wr.mem);
 
 	/* get_task_mm(), mm_access(), mmput() are out of line: their callers */
-	if ((flags & MMREFS_SITE_GETTER) && wr.op == MMREFS_OP_MMGET)
-		mmrefs_get_hint_take(&site);
+	if ((flags & MMREFS_SITE_GETTER) && wr.op == MMREFS_OP_MMGET &&
+	    mmrefs_get_hint_take(kernel_stack_pointer(regs), &hint))
+		site = hint.site;
 	if (wr.op == MMREFS_OP_MMPUT &&
-	    mmrefs_put_hint_take(mm, &site, &cause))
-		wr.cause = cause;
-	else
+	    mmrefs_put_hint_take(mm, kernel_stack_pointer(regs), &hint)) {
+		site = hint.site;
+		wr.cause = hint.cause;
+	} else {
 		wr.cause = mmrefs_write_cause(wr.op, flags, mm);
+	}
 	wr.site = site;
 	if (mmrefs_watch_record(mm, &wr))
 		return;

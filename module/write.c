@@ -289,67 +289,129 @@ enum mmrefs_cause mmrefs_write_cause(enum mmrefs_op op, u8 flags,
 }
 
 /*
- * mmput() is out of line: its probe (probes.c) leaves who called it and
- * why for its write, which watch.c or sites.c see right after on this CPU.
+ * mmput(), get_task_mm() and mm_access() are out of line: their probes
+ * (probes.c) leave who called them and why for the write inside, which
+ * watch.c or sites.c see a few instructions later.  In between, mmput()'s
+ * might_sleep() or the getters' locks may move the task to another CPU,
+ * so a hint is looked for on this CPU first, then on every other.
+ *
+ * A slot is written only by its own CPU, in a probe, for the task running
+ * there; so a task looking for its own hint never races a write of it,
+ * only its slot being reused for another task.  The writer clears ->task
+ * before it changes the rest and publishes ->task last; the reader copies
+ * the rest and then claims ->task with a cmpxchg, which fails if the slot
+ * was reused meanwhile.  No lock: #DB and int3 run like NMIs.
+ *
+ * A hint whose write was never seen (an mm not watched then) stays in its
+ * slot.  The write's call must still be on the stack, and a put's return
+ * address still where it was (a getter's is kretprobe's trampoline); of
+ * the hints left, the newest is the task's latest, the one with the most
+ * context switches: a task changes CPU only through one.
  */
-struct put_hint {
+struct hint_slot {
 	struct task_struct *task;
 	const struct mm_struct *mm;
-	unsigned long site;
-	u8 cause;
+	unsigned long switches;		/* the task's, when it was left */
+	struct mmrefs_hint hint;
 };
 
-static DEFINE_PER_CPU(struct put_hint, put_hints);
+static DEFINE_PER_CPU(struct hint_slot, put_hints);
+static DEFINE_PER_CPU(struct hint_slot, get_hints);
 
-void mmrefs_put_hint(const struct mm_struct *mm, enum mmrefs_cause cause,
-		     unsigned long site)
+static unsigned long task_switches(void)
 {
-	struct put_hint *h = this_cpu_ptr(&put_hints);
+	return current->nvcsw + current->nivcsw;
+}
 
-	h->task = current;
-	h->mm = mm;
-	h->site = site;
-	h->cause = cause;
+static void hint_set(struct hint_slot __percpu *slots,
+		     const struct mm_struct *mm, const struct mmrefs_hint *hint)
+{
+	struct hint_slot *h = this_cpu_ptr(slots);
+
+	WRITE_ONCE(h->task, NULL);
+	/* a reader that sees the new fields sees the slot cleared */
+	smp_wmb();
+	WRITE_ONCE(h->mm, mm);
+	WRITE_ONCE(h->switches, task_switches());
+	WRITE_ONCE(h->hint.site, hint->site);
+	WRITE_ONCE(h->hint.ret, hint->ret);
+	WRITE_ONCE(h->hint.cause, hint->cause);
+	/* pairs with hint_read(): the fields before the owner */
+	smp_store_release(&h->task, current);
+}
+
+/* A copy of @h if it is this task's for @mm and its call is on the stack. */
+static bool hint_read(struct hint_slot *h, const struct mm_struct *mm,
+		      unsigned long sp, bool ret_kept, struct hint_slot *c)
+{
+	unsigned long ret;
+
+	/* pairs with hint_set(); hint_take()'s cmpxchg orders the copy */
+	if (smp_load_acquire(&h->task) != current || READ_ONCE(h->mm) != mm)
+		return false;
+	c->switches = READ_ONCE(h->switches);
+	c->hint.site = READ_ONCE(h->hint.site);
+	c->hint.ret = READ_ONCE(h->hint.ret);
+	c->hint.cause = READ_ONCE(h->hint.cause);
+	if (c->hint.ret <= sp || c->hint.ret - sp >= THREAD_SIZE)
+		return false;
+	return !ret_kept ||
+	       (!get_kernel_nofault(ret, (unsigned long *)c->hint.ret) &&
+		ret == c->hint.site);
+}
+
+static bool hint_take(struct hint_slot __percpu *slots,
+		      const struct mm_struct *mm, unsigned long sp,
+		      bool ret_kept, struct mmrefs_hint *hint)
+{
+	struct hint_slot *h = this_cpu_ptr(slots), *best = NULL;
+	struct hint_slot c, b;
+	unsigned int cpu;
+
+	/* left since the task last switched: on this CPU, and the newest */
+	if (hint_read(h, mm, sp, ret_kept, &c) &&
+	    c.switches == task_switches()) {
+		best = h;
+		b = c;
+	} else {
+		for_each_possible_cpu(cpu) {
+			h = per_cpu_ptr(slots, cpu);
+			if (hint_read(h, mm, sp, ret_kept, &c) &&
+			    (!best || c.switches > b.switches)) {
+				best = h;
+				b = c;
+			}
+		}
+	}
+	if (!best || cmpxchg(&best->task, current, NULL) != current)
+		return false;
+	if (best != this_cpu_ptr(slots))
+		mmrefs_count_stat(MMREFS_STAT_HINT_MOVED);
+	*hint = b.hint;
+	return true;
+}
+
+/* mmput() of @mm: left by its probe for the write inside. */
+void mmrefs_put_hint(const struct mm_struct *mm, const struct mmrefs_hint *hint)
+{
+	hint_set(&put_hints, mm, hint);
+}
+
+/* The hint for this task's put of @mm, its write at stack pointer @sp. */
+bool mmrefs_put_hint_take(const struct mm_struct *mm, unsigned long sp,
+			  struct mmrefs_hint *hint)
+{
+	return hint_take(&put_hints, mm, sp, true, hint);
 }
 
 /* get_task_mm()/mm_access() probe -> its mmget(): who called it. */
-struct get_hint {
-	struct task_struct *task;
-	unsigned long site;
-};
-
-static DEFINE_PER_CPU(struct get_hint, get_hints);
-
-void mmrefs_get_hint(unsigned long site)
+void mmrefs_get_hint(const struct mmrefs_hint *hint)
 {
-	struct get_hint *h = this_cpu_ptr(&get_hints);
-
-	h->task = current;
-	h->site = site;
+	hint_set(&get_hints, NULL, hint);
 }
 
-/* The caller of the getter this task is in, for its write at a getter site. */
-bool mmrefs_get_hint_take(unsigned long *site)
+/* The caller of the getter this task is in, for its write at @sp. */
+bool mmrefs_get_hint_take(unsigned long sp, struct mmrefs_hint *hint)
 {
-	struct get_hint *h = this_cpu_ptr(&get_hints);
-
-	if (h->task != current)
-		return false;
-	*site = h->site;
-	h->task = NULL;
-	return true;
-}
-
-/* The hint for this task's put of @mm, if any: it is used once. */
-bool mmrefs_put_hint_take(const struct mm_struct *mm, unsigned long *site,
-			  enum mmrefs_cause *cause)
-{
-	struct put_hint *h = this_cpu_ptr(&put_hints);
-
-	if (h->task != current || h->mm != mm)
-		return false;
-	*site = h->site;
-	*cause = h->cause;
-	h->task = NULL;
-	return true;
+	return hint_take(&get_hints, NULL, sp, false, hint);
 }
