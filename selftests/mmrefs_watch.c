@@ -590,6 +590,55 @@ TEST_F(watch, get_pins_users)
 	EXPECT_GT(find_op(&h, zero, "teardown", NULL), zero);
 }
 
+/*
+ * The exit's mmput() is out of line: its probe names the caller, exit_mm()
+ * in do_exit(), and the cause, exit, for the write a few instructions on.
+ * might_sleep() in between may move the task to another CPU, and the
+ * borrower forces that move here (an RT thread on its CPU preempts it
+ * there and changes its affinity).  The write is still the exit's, users
+ * 1 -> 0 from do_exit(), its hint found on the other CPU (hint_moved).
+ */
+TEST_F(watch, exit_put_moved_to_another_cpu)
+{
+	static struct mmrefs_history h;
+	long moved = stat_of("hint_moved");
+	pid_t pid = self->v.pid;
+	int w, put, from = -1, to = -1, err;
+	const char *text, *p;
+	char want[32];
+
+	if (_metadata->skip)
+		return;
+	err = borrow_cmd("move %d", pid);
+	if (err == -ENODEV)
+		SKIP(return, "one CPU: nowhere to move the exiting task");
+	ASSERT_EQ(0, err);
+	ASSERT_EQ(0, victim_exit(&self->v));
+	EXPECT_TRUE(loop_until((mmrefs_flush_lazy(), has_free(self->id))));
+
+	/* the move was made, to another CPU */
+	snprintf(want, sizeof(want), "move pid=%d ", pid);
+	text = mmrefs_read_file(BORROW_CONTROL);
+	p = text ? strstr(text, want) : NULL;
+	ASSERT_NE(NULL, p) TH_LOG("%s", text ?: "no borrower control file");
+	err = sscanf(p + strlen(want), "from=%d to=%d", &from, &to);
+	ASSERT_EQ(2, err);
+	EXPECT_NE(from, to);
+	EXPECT_GT(stat_of("hint_moved"), moved);
+
+	ASSERT_EQ(0, mmrefs_history(self->id, &h));
+	w = check_gapless(_metadata, &h, true);
+	put = find_op(&h, w, "mmput", NULL);
+	ASSERT_GE(put, 0);
+	EXPECT_EQ(1, h.ev[put].users_old);
+	EXPECT_EQ(0, h.ev[put].users_new);
+	EXPECT_STREQ("exit", h.ev[put].cause);
+	/* exit_mm() is inlined in do_exit() but on the debug kernels */
+	EXPECT_TRUE(starts_with(h.ev[put].site, "do_exit+") ||
+		    starts_with(h.ev[put].site, "exit_mm+"))
+		TH_LOG("exit put site %s", h.ev[put].site);
+}
+
 TEST_F(watch, maps_reader)
 {
 	static struct mmrefs_history h;

@@ -15,7 +15,13 @@
  *                       module drops it (for leak reports)
  *   release PID         release every borrow of PID but leaks (-ENOENT if
  *                       none)
- *   release all         release every borrow but leaks
+ *   release all         release every borrow but leaks, and disarm move
+ *   move PID            when PID, exiting, calls mmput() on its own mm,
+ *                       move it to another CPU before the put's write: an
+ *                       RT thread on its CPU preempts it (might_sleep())
+ *                       and changes its affinity.  Reading then shows
+ *                       "move pid=PID from=CPU to=CPU" once it was moved.
+ *                       -EBUSY while one is armed, -ENODEV with one CPU.
  *
  * A write returns once the kthread holds its reference (for grab: after
  * the use/read/unuse sequence), so the caller can look at the counters
@@ -34,7 +40,9 @@
 #include <linux/completion.h>
 #include <linux/debugfs.h>
 #include <linux/jiffies.h>
+#include <linux/irq_work.h>
 #include <linux/kernel.h>
+#include <linux/kprobes.h>
 #include <linux/kthread.h>
 #include <linux/list.h>
 #include <linux/module.h>
@@ -312,6 +320,149 @@ static void borrow_release_all(bool leaks)
 			borrow_release(b);
 }
 
+/*
+ * move: a kprobe on mmput() spots the target's exit put and, through a
+ * hard irq_work (the probe may run like an NMI), wakes the SCHED_FIFO
+ * mover bound to that CPU.  The mover runs as soon as the target reaches
+ * a preemption point before its write (might_sleep() at the latest) and
+ * moves it, runnable and off the CPU, with set_cpus_allowed_ptr().
+ * Armed and disarmed under borrow_mutex; the probe and the mover share
+ * @move's fields through @move.state.
+ */
+enum { MOVE_IDLE, MOVE_ARMED, MOVE_FIRED, MOVE_DONE };
+
+static void move_wake(struct irq_work *work);
+
+static struct {
+	struct kprobe kp;
+	struct irq_work wake;
+	struct task_struct *target;	/* task reference held while armed */
+	struct task_struct *movers[NR_CPUS];
+	pid_t nr;
+	int state;
+	int from, to, err;
+} move = {
+	.wake = IRQ_WORK_INIT_HARD(move_wake),
+};
+
+static int move_pre(struct kprobe *kp, struct pt_regs *regs)
+{
+	int cpu = smp_processor_id();
+
+	/* exit_mm() cleared ->mm: this is the put of the task's own mm */
+	if (current != READ_ONCE(move.target) || current->mm ||
+	    !(current->flags & PF_EXITING) ||
+	    cmpxchg(&move.state, MOVE_ARMED, MOVE_FIRED) != MOVE_ARMED)
+		return 0;
+	move.from = cpu;
+	move.to = cpumask_any_but(cpu_online_mask, cpu);
+	irq_work_queue(&move.wake);
+	return 0;
+}
+
+NOKPROBE_SYMBOL(move_pre);
+
+static void move_wake(struct irq_work *work)
+{
+	wake_up_process(move.movers[move.from]);
+}
+
+static int move_thread(void *data)
+{
+	for (;;) {
+		set_current_state(TASK_INTERRUPTIBLE);
+		if (kthread_should_stop())
+			break;
+		/* pairs with move_pre()'s cmpxchg: from and to are set */
+		if (smp_load_acquire(&move.state) != MOVE_FIRED ||
+		    move.from != smp_processor_id()) {
+			schedule();
+			continue;
+		}
+		__set_current_state(TASK_RUNNING);
+		move.err = move.to < nr_cpu_ids ?
+			   set_cpus_allowed_ptr(move.target,
+						cpumask_of(move.to)) : -ENODEV;
+		/* pairs with the readers': err is set */
+		smp_store_release(&move.state, MOVE_DONE);
+	}
+	__set_current_state(TASK_RUNNING);
+	return 0;
+}
+
+static void move_disarm(void)
+{
+	int cpu;
+
+	lockdep_assert_held(&borrow_mutex);
+
+	if (!move.target)
+		return;
+	unregister_kprobe(&move.kp);
+	irq_work_sync(&move.wake);
+	for_each_possible_cpu(cpu) {
+		if (move.movers[cpu]) {
+			kthread_stop(move.movers[cpu]);
+			put_task_struct(move.movers[cpu]);
+			move.movers[cpu] = NULL;
+		}
+	}
+	put_task_struct(move.target);
+	move.target = NULL;
+}
+
+static int move_arm(pid_t nr)
+{
+	struct task_struct *t, *target;
+	int cpu, err;
+
+	lockdep_assert_held(&borrow_mutex);
+
+	/* pairs with move_thread(): a move done is over */
+	if (move.target && smp_load_acquire(&move.state) != MOVE_DONE)
+		return -EBUSY;
+	move_disarm();
+	if (num_online_cpus() < 2)
+		return -ENODEV;
+	target = get_pid_task(find_vpid(nr), PIDTYPE_PID);
+	if (!target)
+		return -ESRCH;
+	for_each_online_cpu(cpu) {
+		t = kthread_create_on_cpu(move_thread, NULL, cpu, "mmrefs_move/%u");
+		if (IS_ERR(t)) {
+			err = PTR_ERR(t);
+			goto out;
+		}
+		get_task_struct(t);
+		move.movers[cpu] = t;
+		sched_set_fifo(t);
+		wake_up_process(t);
+	}
+	move.target = target;
+	move.nr = nr;
+	move.from = -1;
+	move.to = -1;
+	move.err = 0;
+	move.state = MOVE_ARMED;
+	memset(&move.kp, 0, sizeof(move.kp));
+	move.kp.symbol_name = "mmput";
+	move.kp.pre_handler = move_pre;
+	err = register_kprobe(&move.kp);
+	if (!err)
+		return 0;
+	move.target = NULL;
+out:
+	for_each_possible_cpu(cpu) {
+		if (move.movers[cpu]) {
+			kthread_stop(move.movers[cpu]);
+			put_task_struct(move.movers[cpu]);
+			move.movers[cpu] = NULL;
+		}
+	}
+	put_task_struct(target);
+	return err;
+}
+
 static int borrow_parse_pid(const char *s, pid_t *nr)
 {
 	int val;
@@ -349,6 +500,7 @@ static int borrow_command(char *buf)
 			return -EINVAL;
 		if (!strcmp(argv[1], "all")) {
 			borrow_release_all(false);
+			move_disarm();
 			return 0;
 		}
 		if (borrow_parse_pid(argv[1], &nr))
@@ -356,6 +508,11 @@ static int borrow_command(char *buf)
 		return borrow_release_pid(nr);
 	}
 
+	if (!strcmp(argv[0], "move")) {
+		if (argc != 2 || borrow_parse_pid(argv[1], &nr))
+			return -EINVAL;
+		return move_arm(nr);
+	}
 	if (!strcmp(argv[0], "grab"))
 		mode = BORROW_GRAB;
 	else if (!strcmp(argv[0], "get"))
@@ -394,6 +551,11 @@ static int borrow_control_show(struct seq_file *m, void *v)
 				   atomic_read(&b->mm->mm_count));
 		spin_unlock(&b->lock);
 	}
+	/* pairs with move_thread(): from, to and err are set */
+	if (move.target && smp_load_acquire(&move.state) == MOVE_DONE &&
+	    !move.err)
+		seq_printf(m, "move pid=%d from=%d to=%d\n", move.nr,
+			   move.from, move.to);
 	mutex_unlock(&borrow_mutex);
 	return 0;
 }
@@ -464,6 +626,7 @@ static void __exit borrow_exit(void)
 
 	mutex_lock(&borrow_mutex);
 	borrow_release_all(true);
+	move_disarm();
 	mutex_unlock(&borrow_mutex);
 }
 
