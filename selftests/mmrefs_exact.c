@@ -368,6 +368,51 @@ TEST_F(exact, textbook_unwatched_is_gapless)
 		       h.ev[i].count_new, h.ev[i].site);
 }
 
+/*
+ * The exit's mmput() moved to another CPU between its probe and its write
+ * (the borrower's "move", as in mmrefs_watch.c), unwatched: the site probe
+ * still finds the probe's caller and cause on the other CPU.  The child is
+ * one thread: its exit put is users 1 -> 0, cause exit, from do_exit().
+ */
+TEST_F(exact, exit_put_moved_to_another_cpu)
+{
+	static struct mmrefs_history h;
+	const char *text = mmrefs_read_file(MMREFS_STATS);
+	long moved = text ? mmrefs_field(text, "hint_moved") : -1;
+	int i, err, put = -1;
+	long id;
+
+	if (_metadata->skip)
+		return;
+	ASSERT_LE(0, moved);
+	self->child = mmrefs_spawn_waiter(CHILD_COMM, &self->release_fd);
+	ASSERT_LT(0, self->child);
+	id = mmrefs_id_of(self->child);
+	ASSERT_LT(0, id);
+	err = borrow_cmd("move %d", self->child);
+	if (err == -ENODEV)
+		SKIP(return, "one CPU: nowhere to move the exiting task");
+	ASSERT_EQ(0, err);
+	EXPECT_EQ(0, mmrefs_waiter_exit(&self->child, &self->release_fd));
+	mmrefs_flush_lazy();
+	ASSERT_TRUE(loop_until(!mmrefs_history(id, &h) &&
+			       strstr(h.header, "state=freed")))
+		TH_LOG("%s", h.header);
+	text = mmrefs_read_file(BORROW_CONTROL);
+	EXPECT_NE(NULL, text ? strstr(text, "move pid=") : NULL);
+	text = mmrefs_read_file(MMREFS_STATS);
+	EXPECT_LT(moved, text ? mmrefs_field(text, "hint_moved") : -1);
+	for (i = 0; i < h.nr; i++)
+		if (!strcmp(h.ev[i].op, "mmput") && !h.ev[i].users_new)
+			put = i;
+	ASSERT_LE(0, put);
+	EXPECT_EQ(1, h.ev[put].users_old);
+	EXPECT_STREQ("exit", h.ev[put].cause);
+	EXPECT_TRUE(!strncmp(h.ev[put].site, "do_exit+", 8) ||
+		    !strncmp(h.ev[put].site, "exit_mm+", 8))
+		TH_LOG("exit put site %s", h.ev[put].site);
+}
+
 /* Both chains continue from event to event; false at the first gap. */
 static bool gapless(struct __test_metadata *_metadata,
 		    const struct mmrefs_history *h)
