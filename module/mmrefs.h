@@ -8,7 +8,7 @@
  *   probes.c            kprobes: each hit becomes a struct mmrefs_change
  *   watch.c             watchpoints: each trapped write a struct mmrefs_write
  *   sites.c             exact mode: a probe at each listed write, the same
- *   write.c             what a write is: decoder, site names, put hints
+ *   write.c             what a write is: decoder, site names, put/get hints
  *   table.c             per-mm state, history rings, filter, trace event
  *   holders.c           who holds each mm (mmrefs_holder_kind(): the rule)
  *   stats.c, names.c    leaves: loss counters, the names of the lists below
