@@ -292,10 +292,12 @@ enum mmrefs_cause mmrefs_write_cause(enum mmrefs_op op, u8 flags,
  * mmput(), get_task_mm() and mm_access() are out of line: their probes
  * (probes.c) leave who called them and why for the write inside, which
  * watch.c or sites.c see a few instructions later.  In between, mmput()'s
- * might_sleep() or the getters' locks may move the task to another CPU,
- * so a hint is looked for on this CPU first, then on every other.
+ * might_sleep() or the getters' locks may switch the task out: other
+ * tasks' puts may run on its CPU, and it may come back on another one.
+ * So each CPU keeps its last HINT_SLOTS hints, and a write looks for its
+ * own on its CPU first, then on every other.
  *
- * A slot is written only by its own CPU, in a probe, for the task running
+ * A ring is written only by its own CPU, in a probe, for the task running
  * there; so a task looking for its own hint never races a write of it,
  * only its slot being reused for another task.  The writer clears ->task
  * before it changes the rest and publishes ->task last; the reader copies
@@ -305,9 +307,12 @@ enum mmrefs_cause mmrefs_write_cause(enum mmrefs_op op, u8 flags,
  * A hint whose write was never seen (an mm not watched then) stays in its
  * slot.  The write's call must still be on the stack, and a put's return
  * address still where it was (a getter's is kretprobe's trampoline); of
- * the hints left, the newest is the task's latest, the one with the most
- * context switches: a task changes CPU only through one.
+ * the hints left, the newest is the task's latest: the one left after the
+ * most context switches (a task changes CPU only through one), and on
+ * one CPU the last one written.
  */
+#define HINT_SLOTS	8		/* a power of 2: head wraps */
+
 struct hint_slot {
 	struct task_struct *task;
 	const struct mm_struct *mm;
@@ -315,19 +320,26 @@ struct hint_slot {
 	struct mmrefs_hint hint;
 };
 
-static DEFINE_PER_CPU(struct hint_slot, put_hints);
-static DEFINE_PER_CPU(struct hint_slot, get_hints);
+struct hint_ring {
+	unsigned int head;		/* slot[head % HINT_SLOTS] is next */
+	struct hint_slot slot[HINT_SLOTS];
+};
+
+static DEFINE_PER_CPU(struct hint_ring, put_hints);
+static DEFINE_PER_CPU(struct hint_ring, get_hints);
 
 static unsigned long task_switches(void)
 {
 	return current->nvcsw + current->nivcsw;
 }
 
-static void hint_set(struct hint_slot __percpu *slots,
+static void hint_set(struct hint_ring __percpu *rings,
 		     const struct mm_struct *mm, const struct mmrefs_hint *hint)
 {
-	struct hint_slot *h = this_cpu_ptr(slots);
+	struct hint_ring *r = this_cpu_ptr(rings);
+	struct hint_slot *h = &r->slot[r->head % HINT_SLOTS];
 
+	WRITE_ONCE(r->head, r->head + 1);
 	WRITE_ONCE(h->task, NULL);
 	/* a reader that sees the new fields sees the slot cleared */
 	smp_wmb();
@@ -360,22 +372,29 @@ static bool hint_read(struct hint_slot *h, const struct mm_struct *mm,
 		ret == c->hint.site);
 }
 
-static bool hint_take(struct hint_slot __percpu *slots,
+static bool hint_take(struct hint_ring __percpu *rings,
 		      const struct mm_struct *mm, unsigned long sp,
 		      bool ret_kept, struct mmrefs_hint *hint)
 {
-	struct hint_slot *h = this_cpu_ptr(slots), *best = NULL;
+	struct hint_ring *here = this_cpu_ptr(rings), *r;
+	struct hint_slot *h, *best = NULL;
 	struct hint_slot c, b;
-	unsigned int cpu;
+	unsigned int cpu, head, i;
 
-	/* left since the task last switched: on this CPU, and the newest */
+	/* the common case: the last one here, left since the task switched */
+	h = &here->slot[(here->head - 1) % HINT_SLOTS];
 	if (hint_read(h, mm, sp, ret_kept, &c) &&
 	    c.switches == task_switches()) {
 		best = h;
 		b = c;
-	} else {
-		for_each_possible_cpu(cpu) {
-			h = per_cpu_ptr(slots, cpu);
+		goto claim;
+	}
+	for_each_possible_cpu(cpu) {
+		r = per_cpu_ptr(rings, cpu);
+		head = READ_ONCE(r->head);
+		/* newest first: a tie on one CPU goes to the later hint */
+		for (i = 1; i <= HINT_SLOTS; i++) {
+			h = &r->slot[(head - i) % HINT_SLOTS];
 			if (hint_read(h, mm, sp, ret_kept, &c) &&
 			    (!best || c.switches > b.switches)) {
 				best = h;
@@ -383,9 +402,10 @@ static bool hint_take(struct hint_slot __percpu *slots,
 			}
 		}
 	}
+claim:
 	if (!best || cmpxchg(&best->task, current, NULL) != current)
 		return false;
-	if (best != this_cpu_ptr(slots))
+	if (best < here->slot || best >= here->slot + HINT_SLOTS)
 		mmrefs_count_stat(MMREFS_STAT_HINT_MOVED);
 	*hint = b.hint;
 	return true;
