@@ -15,11 +15,13 @@
  *                       module drops it (for leak reports)
  *   release PID         release every borrow of PID but leaks (-ENOENT if
  *                       none)
- *   release all         release every borrow but leaks, and disarm move
+ *   release all         release every borrow but leaks, and a move armed
  *   move PID            when PID, exiting, calls mmput() on its own mm,
  *                       move it to another CPU before the put's write: an
- *                       RT thread on its CPU preempts it (might_sleep())
- *                       and changes its affinity.  Reading then shows
+ *                       RT thread on its CPU preempts it (might_sleep()),
+ *                       does a get_task_mm() and mmput() of the writer's
+ *                       mm there first, and changes its affinity.  Reading
+ *                       then shows
  *                       "move pid=PID from=CPU to=CPU" once it was moved.
  *                       -EBUSY while one is armed, -ENODEV with one CPU.
  *
@@ -337,6 +339,7 @@ static struct {
 	struct kprobe kp;
 	struct irq_work wake;
 	struct task_struct *target;	/* task reference held while armed */
+	struct task_struct *writer;	/* who armed it, reference held */
 	struct task_struct *movers[NR_CPUS];
 	pid_t nr;
 	int state;
@@ -369,6 +372,8 @@ static void move_wake(struct irq_work *work)
 
 static int move_thread(void *data)
 {
+	struct mm_struct *mm;
+
 	for (;;) {
 		set_current_state(TASK_INTERRUPTIBLE);
 		if (kthread_should_stop())
@@ -380,6 +385,10 @@ static int move_thread(void *data)
 			continue;
 		}
 		__set_current_state(TASK_RUNNING);
+		/* another task's put on the target's CPU, before its write */
+		mm = get_task_mm(move.writer);
+		if (mm)
+			mmput(mm);
 		move.err = move.to < nr_cpu_ids ?
 			   set_cpus_allowed_ptr(move.target,
 						cpumask_of(move.to)) : -ENODEV;
@@ -409,6 +418,8 @@ static void move_disarm(void)
 	}
 	put_task_struct(move.target);
 	move.target = NULL;
+	put_task_struct(move.writer);
+	move.writer = NULL;
 }
 
 static int move_arm(pid_t nr)
@@ -439,6 +450,7 @@ static int move_arm(pid_t nr)
 		wake_up_process(t);
 	}
 	move.target = target;
+	move.writer = get_task_struct(current);
 	move.nr = nr;
 	move.from = -1;
 	move.to = -1;
@@ -451,6 +463,8 @@ static int move_arm(pid_t nr)
 	if (!err)
 		return 0;
 	move.target = NULL;
+	put_task_struct(move.writer);
+	move.writer = NULL;
 out:
 	for_each_possible_cpu(cpu) {
 		if (move.movers[cpu]) {
