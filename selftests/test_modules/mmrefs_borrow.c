@@ -340,13 +340,15 @@ static struct {
 	struct irq_work wake;
 	struct task_struct *target;	/* task reference held while armed */
 	struct task_struct *writer;	/* who armed it, reference held */
-	struct task_struct *movers[NR_CPUS];
 	pid_t nr;
 	int state;
 	int from, to, err;
 } move = {
 	.wake = IRQ_WORK_INIT_HARD(move_wake),
 };
+
+/* One per online CPU while armed, bound there, task reference held. */
+static DEFINE_PER_CPU(struct task_struct *, movers);
 
 static int move_pre(struct kprobe *kp, struct pt_regs *regs)
 {
@@ -367,7 +369,7 @@ NOKPROBE_SYMBOL(move_pre);
 
 static void move_wake(struct irq_work *work)
 {
-	wake_up_process(move.movers[move.from]);
+	wake_up_process(per_cpu(movers, move.from));
 }
 
 static int move_thread(void *data)
@@ -399,23 +401,30 @@ static int move_thread(void *data)
 	return 0;
 }
 
-static void move_disarm(void)
+static void move_stop_movers(void)
 {
+	struct task_struct *t;
 	int cpu;
 
+	for_each_possible_cpu(cpu) {
+		t = per_cpu(movers, cpu);
+		if (!t)
+			continue;
+		kthread_stop(t);
+		put_task_struct(t);
+		per_cpu(movers, cpu) = NULL;
+	}
+}
+
+static void move_disarm(void)
+{
 	lockdep_assert_held(&borrow_mutex);
 
 	if (!move.target)
 		return;
 	unregister_kprobe(&move.kp);
 	irq_work_sync(&move.wake);
-	for_each_possible_cpu(cpu) {
-		if (move.movers[cpu]) {
-			kthread_stop(move.movers[cpu]);
-			put_task_struct(move.movers[cpu]);
-			move.movers[cpu] = NULL;
-		}
-	}
+	move_stop_movers();
 	put_task_struct(move.target);
 	move.target = NULL;
 	put_task_struct(move.writer);
@@ -445,7 +454,7 @@ static int move_arm(pid_t nr)
 			goto out;
 		}
 		get_task_struct(t);
-		move.movers[cpu] = t;
+		per_cpu(movers, cpu) = t;
 		sched_set_fifo(t);
 		wake_up_process(t);
 	}
@@ -466,13 +475,7 @@ static int move_arm(pid_t nr)
 	put_task_struct(move.writer);
 	move.writer = NULL;
 out:
-	for_each_possible_cpu(cpu) {
-		if (move.movers[cpu]) {
-			kthread_stop(move.movers[cpu]);
-			put_task_struct(move.movers[cpu]);
-			move.movers[cpu] = NULL;
-		}
-	}
+	move_stop_movers();
 	put_task_struct(target);
 	return err;
 }
