@@ -24,10 +24,11 @@
 # kprobe event at each site exact arms, fetching the counter; made by
 # bench/anchor.awk from the same list).
 #
-# Usage: guest.sh ROUNDS FORK_OPS THREAD_OPS MAPS_OPS BORROW_OPS "PROCS..."
+# Usage: guest.sh ROUNDS FORK_OPS THREAD_OPS MAPS_OPS BORROW_OPS "PROCS..." ["CONFIGS..."]
 set -eu
 
 rounds=$1 scale=$6
+configs="none ${7:-idle all filtered watch kprobe bpftrace exact anchor}"
 ops_fork=$2 ops_thread=$3 ops_maps=$4 ops_borrow=$5
 here=/mmrefs/bench
 dbg=/sys/kernel/debug/mmrefs
@@ -276,7 +277,7 @@ done
 mark warm-up
 round=1
 while [ "$round" -le "$rounds" ]; do
-	for config in none idle all filtered watch kprobe bpftrace exact anchor; do
+	for config in $configs; do
 		# A config that cannot run is said once, not every round.
 		if ! on "$config" >/tmp/on.out; then
 			[ "$round" -eq 1 ] && cat /tmp/on.out
