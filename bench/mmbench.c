@@ -78,7 +78,7 @@ static void add_counter(struct counters *cs, const char *name,
 
 /*
  * mmrefs stats: "events=N", "filtered=N" and
- * "hook=NAME sym=SYM state=S hits=N missed=N".
+ * "hook=NAME sym=SYM via=V state=S hits=N missed=N".
  * kprobe_profile: "  EVENT  HITS  MISSES".
  */
 static void read_counters(const char *path, struct counters *cs)
@@ -96,8 +96,10 @@ static void read_counters(const char *path, struct counters *cs)
 			add_counter(cs, "events", hits);
 		} else if (sscanf(line, "filtered=%llu", &hits) == 1) {
 			add_counter(cs, "filtered", hits);
-		} else if (sscanf(line, "hook=%39s sym=%*s state=%*s hits=%llu",
-				  name, &hits) == 2) {
+		} else if (sscanf(line, "hook=%39s", name) == 1 &&
+			   strstr(line, " hits=") &&
+			   sscanf(strstr(line, " hits="), " hits=%llu",
+				  &hits) == 1) {
 			snprintf(hook, sizeof(hook), "hook_%s", name);
 			add_counter(cs, hook, hits);
 		} else if (sscanf(line, "%39s %llu %llu", name, &hits,
