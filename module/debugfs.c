@@ -704,9 +704,12 @@ static int enable_command(const char *word)
 	if (on == READ_ONCE(mmrefs_enabled))
 		goto out;
 	if (on) {
-		mmrefs_enable(true);
-		mmrefs_probes_arm(true);
-		mmrefs_table_seed(MMREFS_OP_GAP);
+		/* armed first: what they see before this is dropped */
+		err = mmrefs_probes_arm(true);
+		if (!err) {
+			mmrefs_enable(true);
+			mmrefs_table_seed(MMREFS_OP_GAP);
+		}
 	} else if (mmrefs_watch_armed() || mmrefs_sites_listed()) {
 		err = -EBUSY;
 	} else {

@@ -500,7 +500,7 @@ void mmrefs_show_stack(struct seq_file *m, u32 handle, const char *indent);
 /* probes.c */
 int mmrefs_probes_init(void);
 void mmrefs_probes_exit(void);
-void mmrefs_probes_arm(bool on);
+int mmrefs_probes_arm(bool on);
 void mmrefs_probes_show(struct seq_file *m);
 
 /* debugfs.c */

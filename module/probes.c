@@ -23,11 +23,17 @@
  *
  * A symbol a kernel lacks or refuses is reported in stats; only mmput and
  * __mmdrop are required.  Handlers run with preemption off and never sleep.
- * See Documentation/trace/kprobes.rst.
+ *
+ * The entry hooks share one ftrace_ops where the function has an ftrace
+ * call site: it saves only the argument registers, where a kprobe saves
+ * them all and looks itself up (Documentation/trace/ftrace-uses.rst).  A
+ * function ftrace cannot trace gets a kprobe (Documentation/trace/
+ * kprobes.rst); the return hooks are kretprobes.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/err.h>
+#include <linux/ftrace.h>
 #include <linux/kallsyms.h>
 #include <linux/kprobes.h>
 #include <linux/mm_types.h>
@@ -36,6 +42,7 @@
 #include <linux/sched/mm.h>
 #include <linux/sched/signal.h>
 #include <linux/seq_file.h>
+#include <linux/trace_recursion.h>
 
 #include "mmrefs.h"
 
@@ -54,18 +61,34 @@ enum mmrefs_hook_id {
 };
 
 static DEFINE_PER_CPU(unsigned long, probe_hits[NR_HOOKS]);
+/* ftrace hooks: calls dropped because ftrace saw this context recurse */
+static DEFINE_PER_CPU(unsigned long, probe_recursed[NR_HOOKS]);
+
+/* Before 6.3 struct ftrace_regs is the pt_regs, without accessors. */
+#ifndef ftrace_regs_get_argument
+#define ftrace_regs_get_argument(fregs, n) \
+	regs_get_kernel_argument(&(fregs)->regs, n)
+#define ftrace_regs_get_stack_pointer(fregs) \
+	kernel_stack_pointer(&(fregs)->regs)
+#endif
+
+/* A hooked function at its entry, whatever mechanism stopped it there. */
+struct probe_entry {
+	unsigned long arg;	/* its first argument */
+	unsigned long sp;	/* its stack pointer: the return address */
+};
 
 /* The probed function's return address, at its first instruction. */
-static unsigned long probe_caller(struct pt_regs *regs)
+static unsigned long probe_caller(const struct probe_entry *e)
 {
-	return *(unsigned long *)kernel_stack_pointer(regs);
+	return *(unsigned long *)e->sp;
 }
 
 NOKPROBE_SYMBOL(probe_caller);
 
-static struct mm_struct *probe_arg_mm(struct pt_regs *regs)
+static struct mm_struct *probe_arg_mm(const struct probe_entry *e)
 {
-	return (struct mm_struct *)regs_get_kernel_argument(regs, 0);
+	return (struct mm_struct *)e->arg;
 }
 
 NOKPROBE_SYMBOL(probe_arg_mm);
@@ -142,12 +165,12 @@ static bool in_exit_mm(unsigned long site, const struct mm_struct *mm)
 
 NOKPROBE_SYMBOL(in_exit_mm);
 
-static void probe_put(struct pt_regs *regs, enum mmrefs_cause cause)
+static void probe_put(const struct probe_entry *e, enum mmrefs_cause cause)
 {
-	struct mm_struct *mm = probe_arg_mm(regs);
+	struct mm_struct *mm = probe_arg_mm(e);
 	struct mmrefs_hint hint = {
-		.site = probe_caller(regs),
-		.ret = kernel_stack_pointer(regs),
+		.site = probe_caller(e),
+		.ret = e->sp,
 	};
 	unsigned long site = hint.site;
 
@@ -178,20 +201,16 @@ static void probe_put(struct pt_regs *regs, enum mmrefs_cause cause)
 
 NOKPROBE_SYMBOL(probe_put);
 
-static int mmput_pre(struct kprobe *kp, struct pt_regs *regs)
+static void mmput_pre(const struct probe_entry *e)
 {
-	probe_hit(HOOK_MMPUT);
-	probe_put(regs, MMREFS_CAUSE_PUT);
-	return 0;
+	probe_put(e, MMREFS_CAUSE_PUT);
 }
 
 NOKPROBE_SYMBOL(mmput_pre);
 
-static int mmput_async_pre(struct kprobe *kp, struct pt_regs *regs)
+static void mmput_async_pre(const struct probe_entry *e)
 {
-	probe_hit(HOOK_MMPUT_ASYNC);
-	probe_put(regs, MMREFS_CAUSE_ASYNC);
-	return 0;
+	probe_put(e, MMREFS_CAUSE_ASYNC);
 }
 
 NOKPROBE_SYMBOL(mmput_async_pre);
@@ -201,23 +220,19 @@ NOKPROBE_SYMBOL(mmput_async_pre);
  * ends with the mmdrop() of the reference all users shared, so the count
  * recorded is c->c-1.
  */
-static int teardown_pre(struct kprobe *kp, struct pt_regs *regs)
+static void teardown_pre(const struct probe_entry *e)
 {
-	probe_hit(HOOK_TEARDOWN);
-	probe_record(probe_arg_mm(regs), MMREFS_OP_TEARDOWN,
-		     MMREFS_CAUSE_TEARDOWN, probe_caller(regs), 0, -1, false);
-	return 0;
+	probe_record(probe_arg_mm(e), MMREFS_OP_TEARDOWN,
+		     MMREFS_CAUSE_TEARDOWN, probe_caller(e), 0, -1, false);
 }
 
 NOKPROBE_SYMBOL(teardown_pre);
 
 /* mmdrop() found mm_count at 0: the struct is freed after this returns. */
-static int free_pre(struct kprobe *kp, struct pt_regs *regs)
+static void free_pre(const struct probe_entry *e)
 {
-	probe_hit(HOOK_FREE);
-	probe_record(probe_arg_mm(regs), MMREFS_OP_FREE, MMREFS_CAUSE_FREE,
-		     probe_caller(regs), 0, -1, true);
-	return 0;
+	probe_record(probe_arg_mm(e), MMREFS_OP_FREE, MMREFS_CAUSE_FREE,
+		     probe_caller(e), 0, -1, true);
 }
 
 NOKPROBE_SYMBOL(free_pre);
@@ -282,7 +297,7 @@ NOKPROBE_SYMBOL(mm_access_ret);
  */
 static int getter_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
 {
-	unsigned long caller = probe_caller(regs);
+	unsigned long caller = *(unsigned long *)kernel_stack_pointer(regs);
 	struct mmrefs_hint hint = {
 		.site = caller,
 		.ret = kernel_stack_pointer(regs),
@@ -325,7 +340,7 @@ static int use_mm_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
 {
 	struct use_mm_data *d = (struct use_mm_data *)ri->data;
 
-	d->mm = probe_arg_mm(regs);
+	d->mm = (struct mm_struct *)regs_get_kernel_argument(regs, 0);
 	d->count = atomic_read(&d->mm->mm_count);
 	d->was_lazy = current->active_mm == d->mm;
 	return 0;
@@ -362,23 +377,21 @@ NOKPROBE_SYMBOL(use_mm_ret);
  * 6.12 it takes a lazy reference and drops the use one.  Either way the
  * count is unchanged until the thread is switched out.
  */
-static int unuse_mm_pre(struct kprobe *kp, struct pt_regs *regs)
+static void unuse_mm_pre(const struct probe_entry *e)
 {
-	struct mm_struct *mm = probe_arg_mm(regs);
+	struct mm_struct *mm = probe_arg_mm(e);
 	struct mmrefs_change chg = {
 		.op = MMREFS_OP_UNUSE,
 		.cause = MMREFS_CAUSE_KTHREAD,
-		.site = probe_caller(regs),
+		.site = probe_caller(e),
 		.users_old = atomic_read(&mm->mm_users),
 		.count_old = atomic_read(&mm->mm_count),
 		.exact_count = LAZY_IS_USE ? -1 : 0,
 	};
 
-	probe_hit(HOOK_UNUSE_MM);
 	chg.users_new = chg.users_old;
 	chg.count_new = chg.count_old;
 	mmrefs_record(mm, &chg);
-	return 0;
 }
 
 NOKPROBE_SYMBOL(unuse_mm_pre);
@@ -388,19 +401,17 @@ NOKPROBE_SYMBOL(unuse_mm_pre);
  * parent's (copy_mm()'s inlined mmget() for CLONE_VM) or a new one from
  * dup_mm(), also inlined.
  */
-static int clone_pre(struct kprobe *kp, struct pt_regs *regs)
+static void clone_pre(const struct probe_entry *e)
 {
-	struct task_struct *p = (struct task_struct *)
-				regs_get_kernel_argument(regs, 0);
+	struct task_struct *p = (struct task_struct *)e->arg;
 	struct mm_struct *mm = p->mm;
 	enum mmrefs_cause cause;
 
-	probe_hit(HOOK_CLONE);
 	if (!mm)
-		return 0;
+		return;
 	if (mm != current->mm) {
-		mmrefs_new(mm, p, MMREFS_CAUSE_FORK, probe_caller(regs));
-		return 0;
+		mmrefs_new(mm, p, MMREFS_CAUSE_FORK, probe_caller(e));
+		return;
 	}
 	if (same_thread_group(p, current))
 		cause = MMREFS_CAUSE_THREAD;
@@ -408,8 +419,7 @@ static int clone_pre(struct kprobe *kp, struct pt_regs *regs)
 		cause = MMREFS_CAUSE_VFORK;
 	else
 		cause = MMREFS_CAUSE_CLONE_VM;
-	probe_record(mm, MMREFS_OP_GET, cause, probe_caller(regs), 1, 0, true);
-	return 0;
+	probe_record(mm, MMREFS_OP_GET, cause, probe_caller(e), 1, 0, true);
 }
 
 NOKPROBE_SYMBOL(clone_pre);
@@ -431,10 +441,11 @@ struct mmrefs_hook {
 	const char *name;
 	const char * const *syms;	/* candidates, first that works wins */
 	bool required;
-	kprobe_pre_handler_t pre;
-	kretprobe_handler_t entry, ret;
+	void (*pre)(const struct probe_entry *e);	/* at entry */
+	kretprobe_handler_t entry, ret;			/* a return probe */
 	size_t data_size;
 	struct kretprobe krp;		/* plain kprobes use krp.kp */
+	unsigned long ftrace_ip;	/* hooked by hook_ops at this address */
 	const char *sym;		/* the registered one */
 	int err;
 };
@@ -513,38 +524,114 @@ static unsigned long probe_offset(unsigned long addr)
 
 #define PROBE_ENTRY_MAX	4	/* ENDBR64's length */
 
+/* A kprobe at the entry of a function ftrace cannot hook. */
+static int hook_kprobe_pre(struct kprobe *kp, struct pt_regs *regs)
+{
+	struct mmrefs_hook *h = container_of(kp, struct mmrefs_hook, krp.kp);
+	struct probe_entry e = {
+		.arg = regs_get_kernel_argument(regs, 0),
+		.sp = kernel_stack_pointer(regs),
+	};
+
+	probe_hit(h - probe_hooks);
+	h->pre(&e);
+	return 0;
+}
+
+NOKPROBE_SYMBOL(hook_kprobe_pre);
+
+/*
+ * Every entry hook that ftrace places: @ip is the hooked function's ftrace
+ * call.  ftrace calls it directly (no RECURSION flag): the recursion lock
+ * is taken here, and keeps preemption off.
+ */
+static void notrace hook_ftrace(unsigned long ip, unsigned long parent_ip,
+				struct ftrace_ops *ops,
+				struct ftrace_regs *fregs)
+{
+	struct mmrefs_hook *h;
+	struct probe_entry e;
+	int bit;
+
+	for (h = probe_hooks; h < probe_hooks + NR_HOOKS; h++)
+		if (h->ftrace_ip == ip)
+			break;
+	if (WARN_ON_ONCE(h == probe_hooks + NR_HOOKS))
+		return;
+	bit = ftrace_test_recursion_trylock(ip, parent_ip);
+	if (bit < 0) {
+		this_cpu_inc(probe_recursed[h - probe_hooks]);
+		return;
+	}
+	e.arg = ftrace_regs_get_argument(fregs, 0);
+	e.sp = ftrace_regs_get_stack_pointer(fregs);
+	probe_hit(h - probe_hooks);
+	h->pre(&e);
+	ftrace_test_recursion_unlock(bit);
+}
+
+/*
+ * PERMANENT: while it is registered, sysctl kernel.ftrace_enabled=0 is
+ * refused, rather than every entry hook going silent.
+ */
+static struct ftrace_ops hook_ops = {
+	.func = hook_ftrace,
+	.flags = FTRACE_OPS_FL_PERMANENT,
+};
+
+static bool hook_ops_used, hook_ops_armed;
+
+/*
+ * Register @sym's probe disarmed (mmrefs_probes_arm() arms it).  An entry
+ * hook whose probe ftrace would carry anyway (KPROBE_FLAG_FTRACE) moves
+ * to hook_ops at the same address; the kprobe only told where that is.
+ */
 static int hook_register(struct mmrefs_hook *h, const char *sym)
 {
 	struct kretprobe *krp = &h->krp;
+	unsigned long addr;
 	int err;
 
 	memset(krp, 0, sizeof(*krp));
 	krp->kp.symbol_name = sym;
-	/* loaded with enable=0: registered, and armed by enable=1 */
-	if (!READ_ONCE(mmrefs_enabled))
-		krp->kp.flags = KPROBE_FLAG_DISABLED;
-	if (!h->ret) {
-		krp->kp.pre_handler = h->pre;
-		err = register_kprobe(&krp->kp);
-		if (!err && probe_offset((unsigned long)krp->kp.addr) >
-			    PROBE_ENTRY_MAX) {
-			pr_warn("%s probed at %pS, not at its entry\n", sym,
-				krp->kp.addr);
-			unregister_kprobe(&krp->kp);
-			err = -EINVAL;
-		}
-		return err;
+	krp->kp.flags = KPROBE_FLAG_DISABLED;
+	if (h->ret) {
+		krp->handler = h->ret;
+		krp->entry_handler = h->entry;
+		krp->data_size = h->data_size;
+		krp->maxactive = MMREFS_MAXACTIVE;
+		return register_kretprobe(krp);
 	}
-	krp->handler = h->ret;
-	krp->entry_handler = h->entry;
-	krp->data_size = h->data_size;
-	krp->maxactive = MMREFS_MAXACTIVE;
-	return register_kretprobe(krp);
+	krp->kp.pre_handler = hook_kprobe_pre;
+	err = register_kprobe(&krp->kp);
+	if (err)
+		return err;
+	addr = (unsigned long)krp->kp.addr;
+	if (probe_offset(addr) > PROBE_ENTRY_MAX) {
+		pr_warn("%s probed at %pS, not at its entry\n", sym,
+			krp->kp.addr);
+		unregister_kprobe(&krp->kp);
+		return -EINVAL;
+	}
+	if ((krp->kp.flags & KPROBE_FLAG_FTRACE) &&
+	    !ftrace_set_filter_ip(&hook_ops, addr, 0, 0)) {
+		unregister_kprobe(&krp->kp);
+		h->ftrace_ip = addr;
+		hook_ops_used = true;
+	}
+	return 0;
 }
 
 static unsigned long hook_missed(const struct mmrefs_hook *h)
 {
-	return h->krp.kp.nmissed + (h->ret ? h->krp.nmissed : 0);
+	unsigned long missed = 0;
+	int cpu;
+
+	if (!h->ftrace_ip)
+		return h->krp.kp.nmissed + (h->ret ? h->krp.nmissed : 0);
+	for_each_possible_cpu(cpu)
+		missed += per_cpu(probe_recursed[h - probe_hooks], cpu);
+	return missed;
 }
 
 /*
@@ -606,6 +693,12 @@ int mmrefs_probes_init(void)
 			h->name, h->err);
 	}
 	mm_access_hooked = probe_hooks[HOOK_MM_ACCESS].sym;
+	/* loaded with enable=0: registered, and armed by enable=1 */
+	if (READ_ONCE(mmrefs_enabled)) {
+		err = mmrefs_probes_arm(true);
+		if (err)
+			goto out_unregister;
+	}
 	return 0;
 
 out_unregister:
@@ -614,19 +707,29 @@ out_unregister:
 }
 
 /*
- * enable=0: disarm every hook (a disabled kprobe costs the kernel nothing:
- * its breakpoint or ftrace call is gone); enable=1 arms them again.  A
+ * enable=0: disarm every hook (a disarmed hook costs the kernel nothing:
+ * its ftrace call or breakpoint is gone); enable=1 arms them again.  A
  * return probe's instances in flight still return through their handler:
  * table.c's entry points drop those while disabled.  Process context,
- * serialized by the caller.
+ * serialized by the caller.  Arming fails only if ftrace refuses hook_ops
+ * (kernel.ftrace_enabled=0), and then arms nothing.
  */
-void mmrefs_probes_arm(bool on)
+int mmrefs_probes_arm(bool on)
 {
 	struct mmrefs_hook *h;
 	int err;
 
+	if (on && hook_ops_used && !hook_ops_armed) {
+		err = register_ftrace_function(&hook_ops);
+		if (err) {
+			pr_err("ftrace refused the entry hooks (%d): kernel.ftrace_enabled=0?\n",
+			       err);
+			return err;
+		}
+		hook_ops_armed = true;
+	}
 	for (h = probe_hooks; h < probe_hooks + NR_HOOKS; h++) {
-		if (!h->sym)
+		if (!h->sym || h->ftrace_ip)
 			continue;
 		err = on ? enable_kprobe(&h->krp.kp) :
 			   disable_kprobe(&h->krp.kp);
@@ -634,6 +737,11 @@ void mmrefs_probes_arm(bool on)
 			pr_warn("%s %s: %d\n", on ? "arming" : "disarming",
 				h->sym, err);
 	}
+	if (!on && hook_ops_armed) {
+		unregister_ftrace_function(&hook_ops);
+		hook_ops_armed = false;
+	}
+	return 0;
 }
 
 /* Unregister in two batches: one RCU grace period each, not one a hook. */
@@ -644,14 +752,21 @@ void mmrefs_probes_exit(void)
 	unsigned int nkp = 0, nkrp = 0;
 	struct mmrefs_hook *h;
 
+	if (hook_ops_armed)
+		unregister_ftrace_function(&hook_ops);
+	hook_ops_armed = false;
+	if (hook_ops_used)
+		ftrace_free_filter(&hook_ops);
+	hook_ops_used = false;
 	for (h = probe_hooks; h < probe_hooks + NR_HOOKS; h++) {
 		if (!h->sym)
 			continue;
 		if (h->ret)
 			krps[nkrp++] = &h->krp;
-		else
+		else if (!h->ftrace_ip)
 			kps[nkp++] = &h->krp.kp;
 		h->sym = NULL;
+		h->ftrace_ip = 0;
 	}
 	if (nkp)
 		unregister_kprobes(kps, nkp);
@@ -669,9 +784,15 @@ void mmrefs_probes_show(struct seq_file *m)
 		hits = 0;
 		for_each_possible_cpu(cpu)
 			hits += per_cpu(probe_hits[h - probe_hooks], cpu);
-		if (h->sym)
-			seq_printf(m, "hook=%s sym=%s state=%s hits=%lu missed=%lu\n",
+		if (h->ftrace_ip)
+			seq_printf(m, "hook=%s sym=%s via=ftrace state=%s hits=%lu missed=%lu\n",
 				   h->name, h->sym,
+				   hook_ops_armed ? "active" : "idle",
+				   hits, hook_missed(h));
+		else if (h->sym)
+			seq_printf(m, "hook=%s sym=%s via=%s state=%s hits=%lu missed=%lu\n",
+				   h->name, h->sym,
+				   h->ret ? "kretprobe" : "kprobe",
 				   h->krp.kp.flags & KPROBE_FLAG_DISABLED ?
 				   "idle" : "active",
 				   hits, hook_missed(h));

@@ -82,8 +82,13 @@ FIXTURE_SETUP(control)
 	ASSERT_GT(self->b_id, 0);
 }
 
+#define FTRACE_ENABLED	"/proc/sys/kernel/ftrace_enabled"
+
 FIXTURE_TEARDOWN(control)
 {
+	/* control.ftrace_off_refused_while_armed, stopped half way */
+	if (!strcmp(read_setting(FTRACE_ENABLED), "0"))
+		mmrefs_write_file(FTRACE_ENABLED, "1");
 	mmrefs_waiter_reap(&self->a, &self->a_fd);
 	mmrefs_waiter_reap(&self->b, &self->b_fd);
 	mmrefs_reset_filter();
@@ -156,6 +161,22 @@ static long hook_hits(const char *state, int *nstate)
 	return hits;
 }
 
+/* How many hook= lines of stats have @word (" via=ftrace "). */
+static int hooks_with(const char *word)
+{
+	const char *text = mmrefs_read_file(MMREFS_STATS);
+	int nr = 0;
+	size_t n;
+
+	for (; text && *text; text += n + (text[n] == '\n')) {
+		n = strcspn(text, "\n");
+		if (!strncmp(text, "hook=", 5) &&
+		    memmem(text, n, word, strlen(word)))
+			nr++;
+	}
+	return nr;
+}
+
 /* A process that forks a child, which exits at once: every fork hook. */
 static void fork_and_reap(void)
 {
@@ -221,6 +242,51 @@ TEST_F(control, enable_zero_disarms_and_reseeds)
 	ASSERT_EQ(0, mmrefs_write_file(MMREFS_ENABLE, "1"));
 	EXPECT_EQ(id, mmrefs_id_of(self->a));
 	EXPECT_EQ(3, nr_events(id));
+	if (sites)
+		EXPECT_EQ(0, mmrefs_load_sites());
+}
+
+/*
+ * The entry hooks with an ftrace call ride ftrace (mmput and
+ * wake_up_new_task have one on every kernel here; __mmput has none on
+ * either and keeps a kprobe), so turning ftrace off would silence them:
+ * refused while they are armed.  Idle, it is allowed, and then enable=1
+ * is refused and leaves everything idle, until ftrace is back on.
+ */
+TEST_F(control, ftrace_off_refused_while_armed)
+{
+	int hooks, idle, active, ftraced;
+	long sites;
+
+	if (_metadata->skip)
+		return;
+	ftraced = hooks_with(" via=ftrace ");
+	if (!ftraced)
+		SKIP(return, "no hook on ftrace on this kernel");
+	EXPECT_EQ(1, hooks_with("hook=mmput sym=mmput via=ftrace "));
+	EXPECT_EQ(1, hooks_with("hook=clone sym=wake_up_new_task via=ftrace "));
+	ASSERT_STREQ("1", read_setting(FTRACE_ENABLED));
+	hook_hits("active", &hooks);
+	EXPECT_EQ(-EBUSY, mmrefs_write_file(FTRACE_ENABLED, "0"));
+	EXPECT_STREQ("1", read_setting(FTRACE_ENABLED));
+
+	sites = mmrefs_sites_listed();
+	ASSERT_LE(0, sites);
+	if (sites)
+		ASSERT_EQ(0, mmrefs_write_file(SITES, "clear\n"));
+	ASSERT_EQ(0, mmrefs_write_file(MMREFS_ENABLE, "0"));
+	ASSERT_EQ(0, mmrefs_write_file(FTRACE_ENABLED, "0"));
+	EXPECT_EQ(-EBUSY, mmrefs_write_file(MMREFS_ENABLE, "1"));
+	EXPECT_STREQ("0", read_setting(MMREFS_ENABLE));
+	hook_hits("idle", &idle);
+	EXPECT_EQ(hooks, idle);
+	EXPECT_EQ(0, mmrefs_field(mmrefs_read_file(MMREFS_STATS), "mms"));
+
+	ASSERT_EQ(0, mmrefs_write_file(FTRACE_ENABLED, "1"));
+	ASSERT_EQ(0, mmrefs_write_file(MMREFS_ENABLE, "1"));
+	hook_hits("active", &active);
+	EXPECT_EQ(hooks, active);
+	EXPECT_LT(0, mmrefs_id_of(self->a));
 	if (sites)
 		EXPECT_EQ(0, mmrefs_load_sites());
 }
