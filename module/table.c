@@ -174,12 +174,12 @@ static void entry_free_rcu(struct rcu_head *head)
 }
 
 /*
- * Entries for probe context come from a per-CPU reserve, because on
- * PREEMPT_RT even a GFP_NOWAIT allocation may sleep.  A handler takes one
- * under its CPU's raw lock and, when the reserve runs low, kicks
- * reserve_work (through irq_work, safe anywhere), which refills every
- * CPU's reserve with GFP_KERNEL.  Elsewhere than on PREEMPT_RT an empty
- * reserve falls back to GFP_NOWAIT.  A failed allocation counts in
+ * Entries for probe context come from a per-CPU reserve on PREEMPT_RT,
+ * where even a GFP_NOWAIT allocation may sleep, and in NMI context (an
+ * int3 site probe); elsewhere from GFP_NOWAIT, with the reserve behind it.
+ * A handler takes one under its CPU's raw lock and, when the reserve runs
+ * low, kicks reserve_work (through irq_work, safe anywhere), which refills
+ * every CPU's reserve with GFP_KERNEL.  A failed allocation counts in
  * alloc_failed; an mm left without an entry is a counted loss
  * (lost_alloc), never a silent one.
  */
@@ -195,7 +195,12 @@ static DEFINE_PER_CPU(struct entry_reserve, entry_reserves);
 static struct irq_work reserve_irq;
 static struct work_struct reserve_work;
 
-/* Probe context (preemption off). */
+/*
+ * Probe context (preemption off).  Outside PREEMPT_RT and NMI context a
+ * probe allocates without sleeping, and the reserve is only its fallback:
+ * refilling it wakes a worker, which costs every fork far more than the
+ * allocation does.
+ */
 static struct mmrefs_mm *reserve_take(void)
 {
 	struct entry_reserve *r = this_cpu_ptr(&entry_reserves);
@@ -203,6 +208,12 @@ static struct mmrefs_mm *reserve_take(void)
 	unsigned long flags;
 	bool low;
 
+	if (!IS_ENABLED(CONFIG_PREEMPT_RT) && !in_nmi()) {
+		e = kmem_cache_alloc(entry_cache, GFP_NOWAIT | __GFP_NOWARN);
+		if (e)
+			return e;
+		mmrefs_count_stat(MMREFS_STAT_ALLOC_FAILED);
+	}
 	if (!lock_any(&r->lock, flags)) {
 		mmrefs_count_stat(MMREFS_STAT_NMI_LOCK_LOST);
 		return NULL;
@@ -213,15 +224,6 @@ static struct mmrefs_mm *reserve_take(void)
 	raw_spin_unlock_irqrestore(&r->lock, flags);
 	if (low)
 		irq_work_queue(&reserve_irq);
-	/*
-	 * Outside PREEMPT_RT a probe may allocate, without sleeping; never
-	 * in NMI context (an int3 site probe).
-	 */
-	if (!e && !IS_ENABLED(CONFIG_PREEMPT_RT) && !in_nmi()) {
-		e = kmem_cache_alloc(entry_cache, GFP_NOWAIT | __GFP_NOWARN);
-		if (!e)
-			mmrefs_count_stat(MMREFS_STAT_ALLOC_FAILED);
-	}
 	return e;
 }
 
