@@ -227,6 +227,19 @@ static struct mmrefs_mm *reserve_take(void)
 	return e;
 }
 
+/*
+ * With a constructor, init_on_alloc (Debian's default) no longer clears
+ * a whole entry, ring included (2.5 KB with history=32), on every fork:
+ * the slab clears each object once, when it makes the slab, and
+ * entry_alloc() clears the entry's fields.  What a reused entry's ring
+ * holds is an earlier entry's events, never read (only slots below ->seq
+ * are); a cache with a constructor is never merged, so nothing else's.
+ */
+static void entry_ctor(void *mem)
+{
+	memset(mem, 0, mmrefs_entry_size());
+}
+
 static void reserve_refill(struct work_struct *work)
 {
 	struct entry_reserve *r;
@@ -693,8 +706,9 @@ void mmrefs_new(const struct mm_struct *mm, struct task_struct *owner,
 	/* a return probe in flight past enable=0 (mmrefs_probes_arm()) */
 	if (!READ_ONCE(mmrefs_enabled))
 		return;
+	/* only an exact site can have seen the mm before its birth */
 	rcu_read_lock();
-	e = table_lookup(mm);
+	e = READ_ONCE(exact_gen) & 1 ? table_lookup(mm) : NULL;
 	if (e && entry_exact(e)) {
 		raw_spin_lock_irqsave(&e->lock, flags);
 		e->tgid = owner->tgid;
@@ -709,7 +723,8 @@ void mmrefs_new(const struct mm_struct *mm, struct task_struct *owner,
 	if (!e)
 		return;
 	e->tgid = owner->tgid;
-	strscpy_pad(e->comm, owner->comm, sizeof(e->comm));
+	/* as event_fill(): comm[TASK_COMM_LEN - 1] is always NUL */
+	memcpy(e->comm, owner->comm, TASK_COMM_LEN);
 	chg.users_new = atomic_read(&mm->mm_users);
 	chg.count_new = atomic_read(&mm->mm_count);
 	rcu_read_lock();
@@ -1733,9 +1748,9 @@ int mmrefs_table_init(void)
 	if (!retired)
 		goto out_free_buckets;
 
-	/* allocated in a kworker or at load: charge the memory cgroup */
+	/* charged to the memory cgroup of the load, the refill or the fork */
 	entry_cache = kmem_cache_create("mmrefs_mm", mmrefs_entry_size(),
-					0, SLAB_ACCOUNT, NULL);
+					0, SLAB_ACCOUNT, entry_ctor);
 	if (!entry_cache)
 		goto out_free_retired;
 	init_irq_work(&reserve_irq, reserve_kick);
