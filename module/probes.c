@@ -6,7 +6,7 @@
  * caller still pins the mm:
  *
  *   mmput, mmput_async       users u->u-1 (caller holds a user reference)
- *   __mmput                  teardown: users 0, the users' mm_count
+ *   exit_mmap (else __mmput) teardown: users 0, the users' mm_count
  *                            reference is dropped on the way out
  *   __mmdrop                 mm_count hit 0: the struct is being freed
  *   get_task_mm (return)     users +1
@@ -218,7 +218,11 @@ NOKPROBE_SYMBOL(mmput_async_pre);
 /*
  * __mmput() runs once mm_users is 0.  It tears the address space down and
  * ends with the mmdrop() of the reference all users shared, so the count
- * recorded is c->c-1.
+ * recorded is c->c-1.  Its only call of exit_mmap() is the hook: __mmput()
+ * is static inline, so notrace, and its kprobe (optimized, a jump) cost a
+ * fork about 700 guest ns on 6.1 and 1,900 on 6.12, where ftrace's call
+ * costs about 60.  Before exit_mmap(), __mmput() has given back KSM's and
+ * khugepaged's references, if it held them: the count read is after.
  */
 static void teardown_pre(const struct probe_entry *e)
 {
@@ -462,7 +466,7 @@ static struct mmrefs_hook probe_hooks[NR_HOOKS] = {
 		.pre = mmput_async_pre,
 	},
 	[HOOK_TEARDOWN] = {
-		.name = "teardown", .syms = SYMS("__mmput", "exit_mmap"),
+		.name = "teardown", .syms = SYMS("exit_mmap", "__mmput"),
 		.pre = teardown_pre,
 	},
 	[HOOK_FREE] = {

@@ -247,11 +247,11 @@ TEST_F(control, enable_zero_disarms_and_reseeds)
 }
 
 /*
- * The entry hooks with an ftrace call ride ftrace (mmput and
- * wake_up_new_task have one on every kernel here; __mmput has none on
- * either and keeps a kprobe), so turning ftrace off would silence them:
- * refused while they are armed.  Idle, it is allowed, and then enable=1
- * is refused and leaves everything idle, until ftrace is back on.
+ * The six entry hooks ride ftrace on every kernel here (mmput,
+ * mmput_async, exit_mmap for the teardown, __mmdrop, kthread_unuse_mm,
+ * wake_up_new_task), so turning ftrace off would silence them: refused
+ * while they are armed.  Idle, it is allowed, and then enable=1 is refused
+ * and leaves everything idle, until ftrace is back on.
  */
 TEST_F(control, ftrace_off_refused_while_armed)
 {
@@ -263,7 +263,9 @@ TEST_F(control, ftrace_off_refused_while_armed)
 	ftraced = hooks_with(" via=ftrace ");
 	if (!ftraced)
 		SKIP(return, "no hook on ftrace on this kernel");
+	EXPECT_EQ(6, ftraced);
 	EXPECT_EQ(1, hooks_with("hook=mmput sym=mmput via=ftrace "));
+	EXPECT_EQ(1, hooks_with("hook=teardown sym=exit_mmap via=ftrace "));
 	EXPECT_EQ(1, hooks_with("hook=clone sym=wake_up_new_task via=ftrace "));
 	ASSERT_STREQ("1", read_setting(FTRACE_ENABLED));
 	hook_hits("active", &hooks);
