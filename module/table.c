@@ -1770,13 +1770,14 @@ out_free_buckets:
 /* Probes are gone and no reader is left: free everything. */
 void mmrefs_table_exit(void)
 {
-	kfree(gone_sites);
-	gone_sites = NULL;
-	nr_gone = 0;
 	struct hlist_node *tmp;
 	struct mmrefs_mm *e;
 	unsigned int i;
 	int cpu;
+
+	kfree(gone_sites);
+	gone_sites = NULL;
+	nr_gone = 0;
 
 	for_each_possible_cpu(cpu) {
 		irq_work_sync(&per_cpu(misuse_reports, cpu).work);

@@ -94,10 +94,10 @@ unsigned int mmrefs_insn_decode(const u8 *p, unsigned int avail,
 			return 0;
 		in->disp = (s8)*p++;
 	} else if (mod == 2) {
-		if (p + 4 > end)
-			return 0;
 		s32 d;
 
+		if (p + 4 > end)
+			return 0;
 		memcpy(&d, p, sizeof(d));	/* x86 is little-endian */
 		in->disp = d;
 		p += 4;
