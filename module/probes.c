@@ -78,6 +78,17 @@ struct probe_entry {
 	unsigned long sp;	/* its stack pointer: the return address */
 };
 
+/* A kprobe's registers at the probed function's entry. */
+static struct probe_entry probe_entry_of(struct pt_regs *regs)
+{
+	return (struct probe_entry){
+		.arg = regs_get_kernel_argument(regs, 0),
+		.sp = kernel_stack_pointer(regs),
+	};
+}
+
+NOKPROBE_SYMBOL(probe_entry_of);
+
 /* The probed function's return address, at its first instruction. */
 static unsigned long probe_caller(const struct probe_entry *e)
 {
@@ -301,10 +312,11 @@ NOKPROBE_SYMBOL(mm_access_ret);
  */
 static int getter_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
 {
-	unsigned long caller = *(unsigned long *)kernel_stack_pointer(regs);
+	struct probe_entry e = probe_entry_of(regs);
+	unsigned long caller = probe_caller(&e);
 	struct mmrefs_hint hint = {
 		.site = caller,
-		.ret = kernel_stack_pointer(regs),
+		.ret = e.sp,
 	};
 
 	/*
@@ -343,8 +355,9 @@ struct use_mm_data {
 static int use_mm_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
 {
 	struct use_mm_data *d = (struct use_mm_data *)ri->data;
+	struct probe_entry e = probe_entry_of(regs);
 
-	d->mm = (struct mm_struct *)regs_get_kernel_argument(regs, 0);
+	d->mm = probe_arg_mm(&e);
 	d->count = atomic_read(&d->mm->mm_count);
 	d->was_lazy = current->active_mm == d->mm;
 	return 0;
@@ -532,10 +545,7 @@ static unsigned long probe_offset(unsigned long addr)
 static int hook_kprobe_pre(struct kprobe *kp, struct pt_regs *regs)
 {
 	struct mmrefs_hook *h = container_of(kp, struct mmrefs_hook, krp.kp);
-	struct probe_entry e = {
-		.arg = regs_get_kernel_argument(regs, 0),
-		.sp = kernel_stack_pointer(regs),
-	};
+	struct probe_entry e = probe_entry_of(regs);
 
 	probe_hit(h - probe_hooks);
 	h->pre(&e);
@@ -624,6 +634,12 @@ static int hook_register(struct mmrefs_hook *h, const char *sym)
 		hook_ops_used = true;
 	}
 	return 0;
+}
+
+static bool hook_armed(const struct mmrefs_hook *h)
+{
+	return h->ftrace_ip ? hook_ops_armed :
+	       !(h->krp.kp.flags & KPROBE_FLAG_DISABLED);
 }
 
 static unsigned long hook_missed(const struct mmrefs_hook *h)
@@ -788,17 +804,12 @@ void mmrefs_probes_show(struct seq_file *m)
 		hits = 0;
 		for_each_possible_cpu(cpu)
 			hits += per_cpu(probe_hits[h - probe_hooks], cpu);
-		if (h->ftrace_ip)
-			seq_printf(m, "hook=%s sym=%s via=ftrace state=%s hits=%lu missed=%lu\n",
-				   h->name, h->sym,
-				   hook_ops_armed ? "active" : "idle",
-				   hits, hook_missed(h));
-		else if (h->sym)
+		if (h->sym)
 			seq_printf(m, "hook=%s sym=%s via=%s state=%s hits=%lu missed=%lu\n",
 				   h->name, h->sym,
+				   h->ftrace_ip ? "ftrace" :
 				   h->ret ? "kretprobe" : "kprobe",
-				   h->krp.kp.flags & KPROBE_FLAG_DISABLED ?
-				   "idle" : "active",
+				   hook_armed(h) ? "active" : "idle",
 				   hits, hook_missed(h));
 		else
 			seq_printf(m, "hook=%s state=missing err=%d hits=0 missed=0\n",
