@@ -25,6 +25,7 @@
 #ifndef MMREFS_H
 #define MMREFS_H
 
+#include <linux/jump_label.h>
 #include <linux/list.h>
 #include <linux/percpu.h>
 #include <linux/rcupdate.h>
@@ -445,6 +446,19 @@ struct mmrefs_hint {
 	enum mmrefs_cause cause;
 };
 
+/*
+ * Only a trapped write (watch.c) or a site probe (sites.c) takes a hint:
+ * while neither can fire, the probes leave none.  Each armed watch and
+ * each registered site holds the key (mmrefs_hints_want()).
+ */
+DECLARE_STATIC_KEY_FALSE(mmrefs_hints_wanted);
+
+static inline bool mmrefs_hints_on(void)
+{
+	return static_branch_unlikely(&mmrefs_hints_wanted);
+}
+
+void mmrefs_hints_want(bool on);
 void mmrefs_put_hint(const struct mm_struct *mm,
 		     const struct mmrefs_hint *hint);
 bool mmrefs_put_hint_take(const struct mm_struct *mm, unsigned long sp,

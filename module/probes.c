@@ -198,7 +198,8 @@ static void probe_put(const struct probe_entry *e, enum mmrefs_cause cause)
 	else if (current->in_execve && current->mm != mm)
 		cause = MMREFS_CAUSE_EXEC;
 	hint.cause = cause;
-	mmrefs_put_hint(mm, &hint);
+	if (mmrefs_hints_on())
+		mmrefs_put_hint(mm, &hint);
 	/*
 	 * proc_mem_open() puts its get right after the mmgrab() its file
 	 * keeps until release: that grab is done, and recorded here in its
@@ -319,6 +320,8 @@ static int getter_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
 		.ret = e.sp,
 	};
 
+	if (!mmrefs_hints_on())
+		return 0;
 	/*
 	 * get_task_mm() out of line in mm_access() (e.g. a kernel built
 	 * without inlining it): mm_access()'s entry named the caller that

@@ -321,6 +321,7 @@ static void site_arm(struct mmrefs_site *s)
 		return;
 	}
 	s->registered = true;
+	mmrefs_hints_want(true);
 	s->addr = (unsigned long)s->kp.addr;
 	if (s->module[0]) {
 		why = site_check(s, s->addr, &s->in);
@@ -328,6 +329,7 @@ static void site_arm(struct mmrefs_site *s)
 		if (why || err) {
 			unregister_kprobe(&s->kp);
 			s->registered = false;
+			mmrefs_hints_want(false);
 			site_refuse(s, why ?: "enable", err);
 			return;
 		}
@@ -341,6 +343,7 @@ static void site_disarm(struct mmrefs_site *s)
 		return;
 	unregister_kprobe(&s->kp);
 	s->registered = false;
+	mmrefs_hints_want(false);
 	if (s->state == SITE_ARMED)
 		s->state = s->module[0] ? SITE_WAITING : SITE_REFUSED;
 }
@@ -374,7 +377,7 @@ static void sites_drop_all(void)
 {
 	struct kprobe **kps;
 	struct mmrefs_site *s, *tmp;
-	unsigned int n = 0;
+	unsigned int n = 0, nr_registered = 0;
 
 	mmrefs_exact_end();
 	sites_exact = false;
@@ -387,11 +390,14 @@ static void sites_drop_all(void)
 		else
 			unregister_kprobe(&s->kp);
 		s->registered = false;
+		nr_registered++;
 	}
 	/* one grace period for all of them */
 	if (n)
 		unregister_kprobes(kps, n);
 	kfree(kps);
+	while (nr_registered--)
+		mmrefs_hints_want(false);
 	list_for_each_entry_safe(s, tmp, &sites, node) {
 		list_del_rcu(&s->node);
 		synchronize_rcu();	/* mmrefs_sites_learn() readers */

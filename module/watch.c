@@ -315,6 +315,7 @@ static void watch_disarm(struct watch *w)
 	cpus_read_lock();
 	watch_unregister(w);
 	cpus_read_unlock();
+	mmrefs_hints_want(false);
 	irq_work_sync(&w->release_irq);
 	mmrefs_watch_detach(mm, _THIS_IP_);
 	WRITE_ONCE(w->mm, NULL);
@@ -418,6 +419,8 @@ static int watch_arm(pid_t nr)
 	if (err)
 		goto out_drop;
 	WRITE_ONCE(w->mm, mm);
+	/* from its first trapped write on, a put or get needs its hint */
+	mmrefs_hints_want(true);
 	err = watch_register(w, mm);
 	if (err) {
 		if (err == -ENOSPC) {
@@ -445,6 +448,7 @@ out_unregister:
 	watch_unregister(w);
 	cpus_read_unlock();
 out_clear:
+	mmrefs_hints_want(false);
 	WRITE_ONCE(w->mm, NULL);
 out_drop:
 	mmdrop(mm);

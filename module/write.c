@@ -411,6 +411,17 @@ claim:
 	return true;
 }
 
+DEFINE_STATIC_KEY_FALSE(mmrefs_hints_wanted);
+
+/* Process context: a watch being armed or gone, a site (un)registered. */
+void mmrefs_hints_want(bool on)
+{
+	if (on)
+		static_branch_inc(&mmrefs_hints_wanted);
+	else
+		static_branch_dec(&mmrefs_hints_wanted);
+}
+
 /* mmput() of @mm: left by its probe for the write inside. */
 void mmrefs_put_hint(const struct mm_struct *mm, const struct mmrefs_hint *hint)
 {
