@@ -617,7 +617,8 @@ TEST_F(exact, watch_learns_a_missing_site)
 			       (line = strstr(text, "\nsite=m_start+")) &&
 			       strstr(line, " state=armed learned=1 ")))
 		TH_LOG("%s", text);
-	EXPECT_NE(NULL, strstr(text, " learned=1 exact=on "));
+	EXPECT_NE(NULL, strstr(text, " learned=1 exact=on "))
+		TH_LOG("%.*s", (int)strcspn(text, "\n"), text);
 }
 
 /* What two runs of the same steps must agree on. */
