@@ -13,7 +13,8 @@
 #   BENCH-ANCHOR-SUM listed=N armed=A placed=P by_symbol=S by_address=B skipped=K
 #   BENCH-ANCHOR-LIVE round=R when=before|after probes=N optimized=O missed=M
 #
-# Configurations, round-robin in every round: none, all (mmrefs recording
+# Configurations, round-robin in every round (rotated: round R starts at
+# the R-th): none, all (mmrefs recording
 # every mm), filtered (mmrefs, filter tgid=1 excludes the workload),
 # watch (mmrefs recording all, and the workload's own mm watched: mmbench
 # arms it with MMBENCH_WATCH=1), kprobe (ftrace kprobe_events with
@@ -275,9 +276,29 @@ for w in $workloads; do
 	"$here/mmbench" "$w" "$(ops_of "$w")" >/dev/null
 done
 mark warm-up
+# The configurations in round R, rotated by R - 1: what ran just before a
+# configuration moves from round to round (6.12's fork measured idle above
+# none in every round while idle always followed none), so no order bias
+# is the same in every round and the medians share it out.
+rotate() {
+	shift_by=$(($1 % ($# - 1)))
+	shift
+	i=0
+	for c in "$@"; do
+		[ "$i" -ge "$shift_by" ] && printf '%s\n' "$c"
+		i=$((i + 1))
+	done
+	i=0
+	for c in "$@"; do
+		[ "$i" -lt "$shift_by" ] && printf '%s\n' "$c"
+		i=$((i + 1))
+	done
+}
+
 round=1
 while [ "$round" -le "$rounds" ]; do
-	for config in $configs; do
+	# shellcheck disable=SC2086 # the list is split into its words
+	for config in $(rotate $((round - 1)) $configs); do
 		# A config that cannot run is said once, not every round.
 		if ! on "$config" >/tmp/on.out; then
 			[ "$round" -eq 1 ] && cat /tmp/on.out
