@@ -97,6 +97,8 @@ struct mmrefs_site {
 static LIST_HEAD(sites);
 static DEFINE_MUTEX(sites_mutex);
 static unsigned int nr_sites;
+/* learned sites (see mmrefs_sites_learn()) in the list now */
+static unsigned int nr_learned;
 
 /* Sites that must be in the list for exact mode: none refused, none lost. */
 static bool sites_exact;
@@ -404,6 +406,8 @@ static void sites_drop_all(void)
 		site_free(s);
 	}
 	nr_sites = 0;
+	/* the learned sites went with the list: a new list learns anew */
+	WRITE_ONCE(nr_learned, 0);
 }
 
 void mmrefs_sites_clear(void)
@@ -683,7 +687,6 @@ struct learn_req {
 static DEFINE_PER_CPU(struct learn_req, learn_reqs);
 static struct irq_work learn_irq;
 static struct work_struct learn_work;
-static unsigned int nr_learned;
 
 /* Any context, #DB included. */
 void mmrefs_sites_learn(unsigned long site, enum mmrefs_counter ctr,
@@ -759,7 +762,7 @@ static bool learn_one(const struct learn_req *r)
 		   MMREFS_OP_LAZY_TLB ? SITE_LAZY : SITE_WAITING;
 	list_add_tail_rcu(&s->node, &sites);
 	nr_sites++;
-	nr_learned++;
+	WRITE_ONCE(nr_learned, nr_learned + 1);
 	site_arm(s);
 	return s->state == SITE_ARMED;
 }
@@ -775,8 +778,11 @@ static void learn_fn(struct work_struct *work)
 		r = per_cpu_ptr(&learn_reqs, cpu);
 		if (!atomic_read_acquire(&r->busy))
 			continue;
-		/* a watch's trap from before enable=0: no site while idle */
-		if (READ_ONCE(mmrefs_enabled))
+		/*
+		 * a watch's trap from before enable=0 or a clear: no site
+		 * while idle, none without a list
+		 */
+		if (READ_ONCE(mmrefs_enabled) && sites_exact)
 			armed |= learn_one(r);
 		atomic_set_release(&r->busy, 0);
 	}

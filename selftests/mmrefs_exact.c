@@ -576,7 +576,8 @@ TEST_F(exact, foreign_module_keeps_its_names)
 
 /*
  * A watched write at an instruction the list lacks is learned: a list
- * without m_start's site, a watched child, a read of its maps.
+ * without m_start's site, a watched child, a read of its maps.  The
+ * learned site belongs to that list: clear takes it and its count.
  */
 TEST_F(exact, watch_learns_a_missing_site)
 {
@@ -618,6 +619,14 @@ TEST_F(exact, watch_learns_a_missing_site)
 			       strstr(line, " state=armed learned=1 ")))
 		TH_LOG("%s", text);
 	EXPECT_NE(NULL, strstr(text, " learned=1 exact=on "))
+		TH_LOG("%.*s", (int)strcspn(text, "\n"), text);
+
+	/* the learned site goes with the list, and so does its count */
+	ASSERT_EQ(0, mmrefs_write_file(SITES, "clear\n"));
+	text = mmrefs_read_file(SITES);
+	ASSERT_NE(NULL, text);
+	EXPECT_EQ(text, strstr(text, "sites=0 "));
+	EXPECT_NE(NULL, strstr(text, " learned=0 exact=off "))
 		TH_LOG("%.*s", (int)strcspn(text, "\n"), text);
 }
 
