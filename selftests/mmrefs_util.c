@@ -587,12 +587,29 @@ void mmrefs_flush_lazy(void)
 	sched_setaffinity(0, sizeof(saved), &saved);
 }
 
+/*
+ * lazy=0 twice, with the same counters, and every CPU flushed before each
+ * read: a CPU that switched from a lazy user of the mm to a task with its
+ * own mm runs that task before finish_task_switch() drops the reference,
+ * so one read can find lazy=0 with the reference still counted (a vCPU
+ * the host stops there keeps that window open).  The flush between the
+ * reads makes such a CPU finish the switch.
+ */
+static bool counts_settled(long id)
+{
+	long users, count, lazy, users2, count2, lazy2;
+
+	mmrefs_flush_lazy();
+	if (mmrefs_counts(id, &users, &count, &lazy) || lazy)
+		return false;
+	mmrefs_flush_lazy();
+	return !mmrefs_counts(id, &users2, &count2, &lazy2) && !lazy2 &&
+	       users2 == users && count2 == count;
+}
+
 bool mmrefs_settle(long id)
 {
-	long users, count, lazy;
-
-	return loop_until((mmrefs_flush_lazy(),
-			   !mmrefs_counts(id, &users, &count, &lazy) && !lazy));
+	return loop_until(counts_settled(id));
 }
 
 const char *mmrefs_missing(void)

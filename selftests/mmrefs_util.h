@@ -150,7 +150,10 @@ int mmrefs_count_events(const struct mmrefs_history *h, const char *op,
  * user mm, which drops the lazy-TLB references other mms had there.
  */
 void mmrefs_flush_lazy(void);
-/* Flush until mm id reports lazy=0; true if it did within the wait. */
+/*
+ * Flush until mm id reports lazy=0 in two reads, a flush apart, that agree;
+ * true if it did within the wait.
+ */
 bool mmrefs_settle(long id);
 
 /* The mmrefs and borrower interfaces are there; else a reason to skip. */

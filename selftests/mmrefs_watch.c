@@ -333,6 +333,13 @@ FIXTURE_TEARDOWN(watch)
  * still on its way to the lock.  lazy is sampled at the start of the
  * read, the counters later, so a second read must agree with the first.
  * A missed or doubled write never settles.
+ *
+ * Every CPU is flushed before each read: a CPU switching from a lazy user
+ * of the mm to a task with its own mm already runs that task while its
+ * reference waits in the runqueue for finish_task_switch(), so a read in
+ * that window finds lazy=0 and the reference still counted.  A vCPU the
+ * host stops there (seen on 6.12 in CI) held it across two reads; a flush
+ * in between makes that CPU finish the switch first.
  */
 static bool settled_line(long id, char *line, size_t size)
 {
@@ -347,8 +354,10 @@ static bool watched_settled(long id, char *line, size_t size)
 	char again[MMREFS_LINE_MAX];
 
 	mmrefs_flush_lazy();
-	return settled_line(id, line, size) &&
-	       settled_line(id, again, sizeof(again)) &&
+	if (!settled_line(id, line, size))
+		return false;
+	mmrefs_flush_lazy();
+	return settled_line(id, again, sizeof(again)) &&
 	       mmrefs_field(line, "users") == mmrefs_field(again, "users") &&
 	       mmrefs_field(line, "count") == mmrefs_field(again, "count");
 }
