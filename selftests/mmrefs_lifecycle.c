@@ -243,8 +243,8 @@ TEST_F(lifecycle, vfork_child_shares_mm)
 
 TEST_F(lifecycle, exec_replaces_mm)
 {
-	long old_id, new_id, users, count, lazy;
-	char line[MMREFS_LINE_MAX], env[32];
+	long old_id, new_id = 0, users, count, lazy;
+	char line[MMREFS_LINE_MAX], env[32], comm_path[32], comm[32];
 	int go[2], hold[2], put, teardown, free_at;
 	struct mmrefs_history h;
 	char c = 0;
@@ -276,8 +276,17 @@ TEST_F(lifecycle, exec_replaces_mm)
 	ASSERT_EQ(1, write(go[1], &c, 1));
 	close(go[1]);
 
-	/* exec gives the child a new mm with a new id */
-	EXPECT_TRUE(loop_until((new_id = mmrefs_id_of(self->child)) > 0 &&
+	/*
+	 * exec gives the child a new mm with a new id.  That mm is in mms
+	 * from its mm_alloc(), before exec installs it and renames the task:
+	 * wait for the exec to be done (the kernel's comm is "exe"), then
+	 * check what mmrefs shows of it.
+	 */
+	snprintf(comm_path, sizeof(comm_path), "/proc/%d/comm", self->child);
+	EXPECT_TRUE(loop_until(mmrefs_read_into(comm_path, comm,
+						sizeof(comm)) > 0 &&
+			       !strcmp(comm, "exe\n") &&
+			       (new_id = mmrefs_id_of(self->child)) > 0 &&
 			       new_id != old_id));
 	ASSERT_NE(old_id, new_id);
 	ASSERT_EQ(0, mmrefs_counts(new_id, &users, &count, &lazy));
