@@ -313,23 +313,23 @@ NOKPROBE_SYMBOL(mm_access_ret);
  */
 static int getter_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
 {
-	struct probe_entry e = probe_entry_of(regs);
-	unsigned long caller = probe_caller(&e);
-	struct mmrefs_hint hint = {
-		.site = caller,
-		.ret = e.sp,
-	};
+	struct probe_entry e;
+	unsigned long caller;
 
+	/* the key first: nothing below is needed without it */
 	if (!mmrefs_hints_on())
 		return 0;
+	e = probe_entry_of(regs);
+	caller = probe_caller(&e);
 	/*
 	 * get_task_mm() out of line in mm_access() (e.g. a kernel built
 	 * without inlining it): mm_access()'s entry named the caller that
 	 * matters, keep it.
 	 */
-	if (in_mm_access(caller) && mm_access_hooked)
-		return 0;
-	mmrefs_get_hint(&hint);
+	if (!in_mm_access(caller) || !mm_access_hooked)
+		mmrefs_get_hint(&(struct mmrefs_hint){
+			.site = caller, .ret = e.sp,
+		});
 	return 0;
 }
 
