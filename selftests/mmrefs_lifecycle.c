@@ -241,28 +241,6 @@ TEST_F(lifecycle, vfork_child_shares_mm)
 	EXPECT_EQ(0, mmrefs_count_events(&h, "teardown", NULL));
 }
 
-/*
- * The id of an mm of @tgid other than @old, 0 if mms has none: until its
- * free, the mm exec replaced keeps its row, in no set order among them.
- */
-static long other_id_of(pid_t tgid, long old)
-{
-	const char *text = mmrefs_read_file(MMREFS_MMS);
-	const char *p, *line;
-	char want[32];
-	long id;
-
-	snprintf(want, sizeof(want), " tgid=%d ", tgid);
-	for (p = text; p && (p = strstr(p, want)); p++) {
-		for (line = p; line > text && line[-1] != '\n'; line--)
-			;
-		id = strncmp(line, "id=", 3) ? 0 : strtol(line + 3, NULL, 10);
-		if (id > 0 && id != old)
-			return id;
-	}
-	return 0;
-}
-
 TEST_F(lifecycle, exec_replaces_mm)
 {
 	long old_id, new_id = 0, users, count, lazy;
@@ -308,7 +286,8 @@ TEST_F(lifecycle, exec_replaces_mm)
 	EXPECT_TRUE(loop_until(mmrefs_read_into(comm_path, comm,
 						sizeof(comm)) > 0 &&
 			       !strcmp(comm, "exe\n") &&
-			       (new_id = other_id_of(self->child, old_id)) > 0));
+			       (new_id = mmrefs_id_of_other(self->child,
+							   old_id)) > 0));
 	ASSERT_NE(old_id, new_id);
 	ASSERT_EQ(0, mmrefs_counts(new_id, &users, &count, &lazy));
 	EXPECT_EQ(1, users);

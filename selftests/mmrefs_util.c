@@ -295,6 +295,13 @@ static void copy_line(const char *p, char *out, size_t len)
 	out[n] = '\0';
 }
 
+/* The line after the one p is in, or NULL after the last. */
+static const char *next_line(const char *p)
+{
+	p = strchr(p, '\n');
+	return p ? p + 1 : NULL;
+}
+
 /*
  * Find the next line of text at or after *pos that starts with prefix and
  * whose key has value val; advance *pos past it.
@@ -310,9 +317,7 @@ static const char *find_line(const char *text, const char *prefix,
 		if (!strncmp(line, prefix, strlen(prefix)) &&
 		    mmrefs_field(line, key) == val)
 			return p;
-		p = strchr(p, '\n');
-		if (p)
-			p++;
+		p = next_line(p);
 	}
 	return NULL;
 }
@@ -334,12 +339,8 @@ int borrow_count(pid_t pid)
 	const char *p = mmrefs_read_file(BORROW_CONTROL);
 	int n = 0;
 
-	while (p && (p = find_line(p, "borrow ", "pid", pid))) {
+	for (; p && (p = find_line(p, "borrow ", "pid", pid)); p = next_line(p))
 		n++;
-		p = strchr(p, '\n');
-		if (p)
-			p++;
-	}
 	return n;
 }
 
@@ -406,13 +407,24 @@ int mmrefs_mms_by_id(long id, char *line, size_t len)
 	return mms_find("id", id, line, len);
 }
 
+long mmrefs_id_of_other(pid_t tgid, long not_id)
+{
+	const char *p = mmrefs_read_file(MMREFS_MMS);
+	char line[MMREFS_LINE_MAX];
+	long id;
+
+	for (; p && (p = find_line(p, "id=", "tgid", tgid)); p = next_line(p)) {
+		copy_line(p, line, sizeof(line));
+		id = mmrefs_field(line, "id");
+		if (id > 0 && id != not_id)
+			return id;
+	}
+	return -1;
+}
+
 long mmrefs_id_of(pid_t tgid)
 {
-	char line[MMREFS_LINE_MAX];
-
-	if (mmrefs_mms_by_tgid(tgid, line, sizeof(line)))
-		return -1;
-	return mmrefs_field(line, "id");
+	return mmrefs_id_of_other(tgid, 0);
 }
 
 static int counts_once(long id, long *users, long *count, long *lazy)
@@ -588,28 +600,42 @@ void mmrefs_flush_lazy(void)
 }
 
 /*
- * lazy=0 twice, with the same counters, and every CPU flushed before each
- * read: a CPU that switched from a lazy user of the mm to a task with its
- * own mm runs that task before finish_task_switch() drops the reference,
- * so one read can find lazy=0 with the reference still counted (a vCPU
- * the host stops there keeps that window open).  The flush between the
- * reads makes such a CPU finish the switch.
+ * Flush every CPU, then read the row of id: it has lazy=0 and ok (if
+ * given) accepts it.
  */
-static bool counts_settled(long id)
+static bool settled_once(long id, bool (*ok)(const char *line), char *line,
+			 size_t size)
 {
-	long users, count, lazy, users2, count2, lazy2;
+	mmrefs_flush_lazy();
+	return !mmrefs_mms_by_id(id, line, size) &&
+	       mmrefs_field(line, "lazy") == 0 && (!ok || ok(line));
+}
 
-	mmrefs_flush_lazy();
-	if (mmrefs_counts(id, &users, &count, &lazy) || lazy)
-		return false;
-	mmrefs_flush_lazy();
-	return !mmrefs_counts(id, &users2, &count2, &lazy2) && !lazy2 &&
-	       users2 == users && count2 == count;
+/*
+ * Two such reads, with the same users and count.  lazy is sampled at the
+ * start of a read and the counters later, so one read is not enough.  And
+ * a CPU switching from a lazy user of the mm to a task with its own mm
+ * runs that task before finish_task_switch() drops the reference, so a
+ * read in that window finds lazy=0 with the reference still counted (a
+ * vCPU the host stops there held it across two reads on 6.12): the flush
+ * between the reads makes that CPU finish the switch.
+ */
+bool mmrefs_settled_row(long id, bool (*ok)(const char *line), char *line,
+			size_t size)
+{
+	char again[MMREFS_LINE_MAX];
+
+	return settled_once(id, ok, line, size) &&
+	       settled_once(id, ok, again, sizeof(again)) &&
+	       mmrefs_field(line, "users") == mmrefs_field(again, "users") &&
+	       mmrefs_field(line, "count") == mmrefs_field(again, "count");
 }
 
 bool mmrefs_settle(long id)
 {
-	return loop_until(counts_settled(id));
+	char line[MMREFS_LINE_MAX];
+
+	return loop_until(mmrefs_settled_row(id, NULL, line, sizeof(line)));
 }
 
 const char *mmrefs_missing(void)

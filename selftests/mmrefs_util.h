@@ -127,8 +127,12 @@ int mmrefs_field_str(const char *line, const char *key, char *out, size_t len);
 /* The mms row whose tgid= (or id=) matches; 0 or -ENOENT. */
 int mmrefs_mms_by_tgid(pid_t tgid, char *line, size_t len);
 int mmrefs_mms_by_id(long id, char *line, size_t len);
-/* The id of tgid's tracked mm, or -1. */
+/*
+ * The id of a tracked mm of tgid, or -1.  A process that exec'd has two
+ * rows until its old mm is freed, in no set order: _other() skips not_id.
+ */
 long mmrefs_id_of(pid_t tgid);
+long mmrefs_id_of_other(pid_t tgid, long not_id);
 /* users, count and lazy of mm id, two reads of mms agreeing; 0 or -ENOENT. */
 int mmrefs_counts(long id, long *users, long *count, long *lazy);
 
@@ -151,9 +155,13 @@ int mmrefs_count_events(const struct mmrefs_history *h, const char *op,
  */
 void mmrefs_flush_lazy(void);
 /*
- * Flush until mm id reports lazy=0 in two reads, a flush apart, that agree;
- * true if it did within the wait.
+ * Two reads of mm id's mms row, every CPU flushed before each, both with
+ * lazy=0 and accepted by ok (if not NULL), with the same users and count;
+ * line gets the first.
  */
+bool mmrefs_settled_row(long id, bool (*ok)(const char *line), char *line,
+			size_t size);
+/* Until mmrefs_settled_row(id, NULL, ...); true if it did within the wait. */
 bool mmrefs_settle(long id);
 
 /* The mmrefs and borrower interfaces are there; else a reason to skip. */

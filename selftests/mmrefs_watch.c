@@ -327,46 +327,23 @@ FIXTURE_TEARDOWN(watch)
 }
 
 /*
- * A settled mms line of the watched victim: no lazy-TLB reference to it,
- * and its counters in memory (live_*, read under the entry's lock with
- * the watched values) equal to the watched ones, i.e. no trapped write
- * still on its way to the lock.  lazy is sampled at the start of the
- * read, the counters later, so a second read must agree with the first.
- * A missed or doubled write never settles.
- *
- * Every CPU is flushed before each read: a CPU switching from a lazy user
- * of the mm to a task with its own mm already runs that task while its
- * reference waits in the runqueue for finish_task_switch(), so a read in
- * that window finds lazy=0 and the reference still counted.  A vCPU the
- * host stops there (seen on 6.12 in CI) held it across two reads; a flush
- * in between makes that CPU finish the switch first.
+ * A settled mms line of the watched victim (mmrefs_settled_row()): its
+ * counters in memory (live_*, read under the entry's lock with the
+ * watched values) equal to the watched ones, i.e. no trapped write still
+ * on its way to the lock.  A missed or doubled write never settles.
  */
-static bool settled_line(long id, char *line, size_t size)
+static bool live_agrees(const char *line)
 {
-	return !mmrefs_mms_by_id(id, line, size) &&
-	       mmrefs_field(line, "lazy") == 0 &&
-	       mmrefs_field(line, "users") == mmrefs_field(line, "live_users") &&
+	return mmrefs_field(line, "users") == mmrefs_field(line, "live_users") &&
 	       mmrefs_field(line, "count") == mmrefs_field(line, "live_count");
-}
-
-static bool watched_settled(long id, char *line, size_t size)
-{
-	char again[MMREFS_LINE_MAX];
-
-	mmrefs_flush_lazy();
-	if (!settled_line(id, line, size))
-		return false;
-	mmrefs_flush_lazy();
-	return settled_line(id, again, sizeof(again)) &&
-	       mmrefs_field(line, "users") == mmrefs_field(again, "users") &&
-	       mmrefs_field(line, "count") == mmrefs_field(again, "count");
 }
 
 /* users, and the net count without the observer, of the watched victim */
 #define EXPECT_WATCHED(self, want_users, want_net) do {			\
 	long __id = (self)->id, __wu = (want_users), __wn = (want_net);	\
 	char __l[MMREFS_LINE_MAX], __s[16];				\
-	bool __ok = loop_until(watched_settled(__id, __l, sizeof(__l))); \
+	bool __ok = loop_until(mmrefs_settled_row(__id, live_agrees,	\
+						  __l, sizeof(__l)));	\
 	EXPECT_TRUE(__ok) TH_LOG("not settled: %s", __l);		\
 	EXPECT_NE(MMREFS_FIELD_MISSING, mmrefs_field(__l, "live_count")); \
 	mmrefs_field_str(__l, "src", __s, sizeof(__s));			\
