@@ -256,7 +256,9 @@ struct mmrefs_mm {
 	/* a counter below 0 */						\
 	EM(MMREFS_STAT_MISUSE_NEGATIVE, 14, "misuse_negative")		\
 	/* a put's or get's hint found on another CPU (write.c) */	\
-	EM_END(MMREFS_STAT_HINT_MOVED, 15, "hint_moved"))
+	EM(MMREFS_STAT_HINT_MOVED, 15, "hint_moved")			\
+	/* ... not found: the write's own site and cause */		\
+	EM_END(MMREFS_STAT_HINT_LOST, 16, "hint_lost"))
 
 #define EM(a, n, b)		a,
 #define EM_END(a, n, b)		a,
@@ -461,10 +463,9 @@ static inline bool mmrefs_hints_on(void)
 void mmrefs_hints_want(bool on);
 void mmrefs_put_hint(const struct mm_struct *mm,
 		     const struct mmrefs_hint *hint);
-bool mmrefs_put_hint_take(const struct mm_struct *mm, unsigned long sp,
-			  struct mmrefs_hint *hint);
 void mmrefs_get_hint(const struct mmrefs_hint *hint);
-bool mmrefs_get_hint_take(unsigned long sp, struct mmrefs_hint *hint);
+int mmrefs_hint_take(enum mmrefs_op op, u8 flags, const struct mm_struct *mm,
+		     unsigned long sp, struct mmrefs_hint *hint);
 
 /* sites.c: exact mode, a probe at every listed write */
 int mmrefs_sites_init(void);

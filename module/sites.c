@@ -188,10 +188,9 @@ static int site_pre(struct kprobe *kp, struct pt_regs *regs)
 	};
 	const struct mm_struct *mm = (void *)(addr - s->ctr_off);
 	unsigned long sp = kernel_stack_pointer(regs);
-	struct mmrefs_hint get, put;
 	unsigned long site = s->addr;
-	bool hint, getter;
-	int ret;
+	struct mmrefs_hint hint;
+	int found, ret;
 
 	this_cpu_inc(*s->hits);
 	if (s->in.kind == MMREFS_INSN_CMPXCHG) {
@@ -204,30 +203,28 @@ static int site_pre(struct kprobe *kp, struct pt_regs *regs)
 		wr.op = mmrefs_write_op(s->ctr, s->in.kind, wr.delta, s->flags);
 	}
 	/* get_task_mm(), mm_access(), mmput() are out of line: their callers */
-	getter = (s->flags & MMREFS_SITE_GETTER) && wr.op == MMREFS_OP_MMGET &&
-		 mmrefs_get_hint_take(sp, &get);
-	if (getter)
-		site = get.site;
-	hint = wr.op == MMREFS_OP_MMPUT && mmrefs_put_hint_take(mm, sp, &put);
-	if (hint) {
-		site = put.site;
-		wr.cause = put.cause;
-	} else {
+	found = mmrefs_hint_take(wr.op, s->flags, mm, sp, &hint);
+	if (found > 0)
+		site = hint.site;
+	if (found > 0 && wr.op == MMREFS_OP_MMPUT)
+		wr.cause = hint.cause;
+	else
 		wr.cause = mmrefs_write_cause(wr.op, s->flags, mm);
-	}
 	if (wr.cause == MMREFS_CAUSE_TRAP)
 		wr.cause = MMREFS_CAUSE_SITE;
 	wr.site = site;
 	ret = mmrefs_site_record(mm, &wr);
+	if (!ret && found < 0)
+		mmrefs_count_stat(MMREFS_STAT_HINT_LOST);
 	if (!ret && mmrefs_holder_wants_stack(wr.op, wr.cause, false))
 		mmrefs_stack_defer(mm, &wr.at, false, s->addr);
 	if (ret == -EEXIST) {
 		/* watched: the watchpoint records it, and needs the hint */
 		site_mark(s);
-		if (hint)
-			mmrefs_put_hint(mm, &put);
-		if (getter)
-			mmrefs_get_hint(&get);
+		if (found > 0 && wr.op == MMREFS_OP_MMPUT)
+			mmrefs_put_hint(mm, &hint);
+		else if (found > 0)
+			mmrefs_get_hint(&hint);
 	}
 	/* a cmpxchg done (recorded or failed) is skipped; else it runs */
 	if (wr.kind == MMREFS_WRITE_CMPXCHG && ret >= 0) {

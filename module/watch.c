@@ -161,6 +161,7 @@ static void watch_counter(struct watch *w, struct mm_struct *mm,
 	struct mmrefs_hint hint;
 	bool holder;
 	u8 flags = 0;
+	int found;
 
 	wr.op = MMREFS_OP_WRITE;
 	wr.cause = MMREFS_CAUSE_TRAP;
@@ -178,19 +179,19 @@ static void watch_counter(struct watch *w, struct mm_struct *mm,
 	WRITE_ONCE(w->last[ctr], wr.mem);
 
 	/* get_task_mm(), mm_access(), mmput() are out of line: their callers */
-	if ((flags & MMREFS_SITE_GETTER) && wr.op == MMREFS_OP_MMGET &&
-	    mmrefs_get_hint_take(kernel_stack_pointer(regs), &hint))
+	found = mmrefs_hint_take(wr.op, flags, mm, kernel_stack_pointer(regs),
+				 &hint);
+	if (found > 0)
 		site = hint.site;
-	if (wr.op == MMREFS_OP_MMPUT &&
-	    mmrefs_put_hint_take(mm, kernel_stack_pointer(regs), &hint)) {
-		site = hint.site;
+	if (found > 0 && wr.op == MMREFS_OP_MMPUT)
 		wr.cause = hint.cause;
-	} else {
+	else
 		wr.cause = mmrefs_write_cause(wr.op, flags, mm);
-	}
 	wr.site = site;
 	if (mmrefs_watch_record(mm, &wr))
 		return;
+	if (found < 0)
+		mmrefs_count_stat(MMREFS_STAT_HINT_LOST);
 	/* the taker's stack, for the holder record the write opens */
 	holder = mmrefs_holder_wants_stack(wr.op, wr.cause, false);
 	if (READ_ONCE(watch_stacks_on) || holder)

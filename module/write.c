@@ -428,21 +428,29 @@ void mmrefs_put_hint(const struct mm_struct *mm, const struct mmrefs_hint *hint)
 	hint_set(&put_hints, mm, hint);
 }
 
-/* The hint for this task's put of @mm, its write at stack pointer @sp. */
-bool mmrefs_put_hint_take(const struct mm_struct *mm, unsigned long sp,
-			  struct mmrefs_hint *hint)
-{
-	return hint_take(&put_hints, mm, sp, true, hint);
-}
-
 /* get_task_mm()/mm_access() probe -> its mmget(): who called it. */
 void mmrefs_get_hint(const struct mmrefs_hint *hint)
 {
 	hint_set(&get_hints, NULL, hint);
 }
 
-/* The caller of the getter this task is in, for its write at @sp. */
-bool mmrefs_get_hint_take(unsigned long sp, struct mmrefs_hint *hint)
+/*
+ * The hint for this task's write of @op on @mm at a site with @flags, its
+ * stack pointer @sp, if the write is one that has a hint: mmput()'s own
+ * users decrement (its cause too) or a getter's mmget().  1 if found, 0
+ * if the write has no hint to find, -ENOENT if it has one but it is not
+ * found: the probe missed, more than 7 other puts on its CPU overwrote
+ * it, a watch was armed after the probe, or another return probe on
+ * mmput() replaced the return address the hint is checked against.  The
+ * caller counts that (hint_lost) if it records the write.
+ */
+int mmrefs_hint_take(enum mmrefs_op op, u8 flags, const struct mm_struct *mm,
+		     unsigned long sp, struct mmrefs_hint *hint)
 {
-	return hint_take(&get_hints, NULL, sp, false, hint);
+	if ((flags & MMREFS_SITE_GETTER) && op == MMREFS_OP_MMGET)
+		return hint_take(&get_hints, NULL, sp, false, hint) ? 1 : -ENOENT;
+	/* the "mmput" prefix: mmput(), mmput_async() */
+	if ((flags & MMREFS_SITE_TEARDOWN) && op == MMREFS_OP_MMPUT)
+		return hint_take(&put_hints, mm, sp, true, hint) ? 1 : -ENOENT;
+	return 0;
 }
