@@ -158,6 +158,33 @@ static bool in_proc_mem_open(unsigned long site)
 
 NOKPROBE_SYMBOL(in_proc_mem_open);
 
+/*
+ * Another tool's return probe on a hooked function (a kretprobe such as
+ * bpftrace's kretprobe:, an fprobe) or the function graph tracer, armed
+ * after mmrefs, runs first and puts its trampoline where the return
+ * address was: then the caller is not known.  The event keeps the
+ * trampoline as its site (where the call returns), and no hint is left:
+ * the write keeps its own site, counted in hint_lost.
+ */
+static const char * const ret_tramp_syms[] = {
+	"arch_rethook_trampoline", "__kretprobe_trampoline",
+	"return_to_handler",
+};
+
+static unsigned long ret_tramps[ARRAY_SIZE(ret_tramp_syms)];
+
+static bool is_ret_tramp(unsigned long addr)
+{
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(ret_tramps); i++)
+		if (addr == ret_tramps[i])
+			return true;
+	return false;
+}
+
+NOKPROBE_SYMBOL(is_ret_tramp);
+
 /* Where do_exit() and exit_mm(), if not inlined, lie (resolve_text()). */
 static unsigned long do_exit_start, do_exit_end;
 static unsigned long exit_mm_start, exit_mm_end;
@@ -167,8 +194,11 @@ static bool in_exit_mm(unsigned long site, const struct mm_struct *mm)
 {
 	if (!(current->flags & PF_EXITING) || current->mm)
 		return false;
-	/* not resolved: the task's lazy mm, right unless switched since */
-	if (!do_exit_end)
+	/*
+	 * not resolved, or no caller: the task's lazy mm, right unless
+	 * switched since
+	 */
+	if (!do_exit_end || is_ret_tramp(site))
 		return current->active_mm == mm;
 	return (site >= do_exit_start && site < do_exit_end) ||
 	       (site >= exit_mm_start && site < exit_mm_end);
@@ -198,7 +228,7 @@ static void probe_put(const struct probe_entry *e, enum mmrefs_cause cause)
 	else if (current->in_execve && current->mm != mm)
 		cause = MMREFS_CAUSE_EXEC;
 	hint.cause = cause;
-	if (mmrefs_hints_on())
+	if (mmrefs_hints_on() && !is_ret_tramp(site))
 		mmrefs_put_hint(mm, &hint);
 	/*
 	 * proc_mem_open() puts its get right after the mmgrab() its file
@@ -326,7 +356,8 @@ static int getter_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
 	 * without inlining it): mm_access()'s entry named the caller that
 	 * matters, keep it.
 	 */
-	if (!in_mm_access(caller) || !mm_access_hooked)
+	if ((!in_mm_access(caller) || !mm_access_hooked) &&
+	    !is_ret_tramp(caller))
 		mmrefs_get_hint(&(struct mmrefs_hint){
 			.site = caller, .ret = e.sp,
 		});
@@ -659,7 +690,8 @@ static unsigned long hook_missed(const struct mmrefs_hook *h)
 
 /*
  * A function's extent without kallsyms_lookup_name(): an unarmed kprobe
- * resolves its address, sprint_symbol() gives "sym+off/size".
+ * resolves its address, sprint_symbol() gives "sym+off/size".  kprobes
+ * refuses a trampoline, but only after resolving it: its address is set.
  */
 static void resolve_text(const char *sym, unsigned long *start,
 			 unsigned long *end)
@@ -671,11 +703,14 @@ static void resolve_text(const char *sym, unsigned long *start,
 	char buf[KSYM_SYMBOL_LEN];
 	unsigned long off, size;
 	char *plus;
+	int err;
 
-	if (register_kprobe(&kp))
+	err = register_kprobe(&kp);
+	if (!kp.addr)
 		return;
 	sprint_symbol(buf, (unsigned long)kp.addr);
-	unregister_kprobe(&kp);
+	if (!err)
+		unregister_kprobe(&kp);
 	plus = strrchr(buf, '+');
 	if (!plus || sscanf(plus, "+%lx/%lx", &off, &size) != 2)
 		return;
@@ -687,8 +722,12 @@ int mmrefs_probes_init(void)
 {
 	struct mmrefs_hook *h;
 	const char * const *s;
+	unsigned long end;
+	unsigned int i;
 	int err = 0;
 
+	for (i = 0; i < ARRAY_SIZE(ret_tramp_syms); i++)
+		resolve_text(ret_tramp_syms[i], &ret_tramps[i], &end);
 	resolve_text("mm_access", &mm_access_start, &mm_access_end);
 	resolve_text("do_exit", &do_exit_start, &do_exit_end);
 	resolve_text("exit_mm", &exit_mm_start, &exit_mm_end);

@@ -625,6 +625,102 @@ TEST_F(watch, exit_put_moved_to_another_cpu)
 		TH_LOG("exit put site %s", h.ev[put].site);
 }
 
+/*
+ * Another tool's return probe on mmput() (kprobe_events here; bpftrace's
+ * kretprobe:mmput, an fprobe, the function graph tracer alike), armed
+ * after mmrefs, runs first and puts its trampoline where the caller's
+ * return address was.  That is no caller: the watched puts are their
+ * writes in mmput(), no hint taken (hint_lost counts each), and still
+ * know an exit from another put, as does an unwatched mm's put event.
+ */
+#define KRP_DIR		"/sys/kernel/debug/tracing/"
+#define KRP_NAME	"mmrefs_test_mmput"
+
+static int krp_arm(bool on)
+{
+	int err = 0;
+
+	if (on) {
+		err = mmrefs_write_file(KRP_DIR "kprobe_events",
+					"r:" KRP_NAME " mmput\n");
+		if (!err)
+			err = mmrefs_write_file(KRP_DIR "events/kprobes/"
+						KRP_NAME "/enable", "1");
+		return err;
+	}
+	mmrefs_write_file(KRP_DIR "events/kprobes/" KRP_NAME "/enable", "0");
+	return mmrefs_write_file(KRP_DIR "kprobe_events", "-:" KRP_NAME "\n");
+}
+
+TEST_F(watch, put_behind_another_return_probe)
+{
+	static struct mmrefs_history h, o;
+	long lost = stat_of("hint_lost"), other;
+	char path[64], buf[4096], comm[16];
+	int w, i, fd, put, exit_put, nohint = 0, err, other_fd = -1;
+	pid_t other_pid;
+
+	if (_metadata->skip)
+		return;
+	if (krp_arm(true))
+		SKIP(return, "no kprobe_events (CONFIG_KPROBE_EVENTS, tracefs)");
+	/* a reader's mmget_not_zero() and mmput() of the victim */
+	prctl(PR_GET_NAME, comm);
+	snprintf(path, sizeof(path), "/proc/%d/environ", self->v.pid);
+	fd = open(path, O_RDONLY);
+	if (fd >= 0) {
+		while (read(fd, buf, sizeof(buf)) > 0)
+			;
+		close(fd);
+	}
+	/* an unwatched mm's exit */
+	other_pid = mmrefs_spawn_waiter("mmr_other", &other_fd);
+	other = other_pid > 0 ? mmrefs_id_of(other_pid) : -1;
+	err = mmrefs_waiter_exit(&other_pid, &other_fd);
+	EXPECT_EQ(0, victim_exit(&self->v));
+	EXPECT_TRUE(loop_until((mmrefs_flush_lazy(), has_free(self->id))));
+	EXPECT_TRUE(loop_until((mmrefs_flush_lazy(), has_free(other))));
+	EXPECT_EQ(0, krp_arm(false));
+	ASSERT_GE(fd, 0);
+	ASSERT_GT(other, 0);
+	ASSERT_EQ(0, err);
+
+	ASSERT_EQ(0, mmrefs_history(self->id, &h));
+	w = check_gapless(_metadata, &h, true);
+	for (i = w; i < h.nr; i++) {
+		EXPECT_EQ(NULL, strstr(h.ev[i].site, "trampoline"))
+			TH_LOG("event %d site %s", i, h.ev[i].site);
+		nohint += !strcmp(h.ev[i].op, "mmput") &&
+			  starts_with(h.ev[i].site, "mmput+");
+	}
+	put = find_op(&h, w, "mmput", comm);
+	ASSERT_GE(put, 0);
+	EXPECT_TRUE(starts_with(h.ev[put].site, "mmput+"))
+		TH_LOG("reader's put site %s", h.ev[put].site);
+	EXPECT_STREQ("trap", h.ev[put].cause);
+	exit_put = find_op(&h, w, "mmput", VICTIM_COMM);
+	ASSERT_GE(exit_put, 0);
+	EXPECT_EQ(1, h.ev[exit_put].users_old);
+	EXPECT_EQ(0, h.ev[exit_put].users_new);
+	EXPECT_TRUE(starts_with(h.ev[exit_put].site, "mmput+"))
+		TH_LOG("exit put site %s", h.ev[exit_put].site);
+	EXPECT_STREQ("exit", h.ev[exit_put].cause);
+	EXPECT_EQ(count_op(&h, w, "mmput", NULL), nohint);
+
+	/* the probe's event keeps the trampoline as its site (no caller) */
+	ASSERT_EQ(0, mmrefs_history(other, &o));
+	put = mmrefs_find_event(&o, 0, "put", NULL);
+	ASSERT_GE(put, 0);
+	EXPECT_STREQ("exit", o.ev[put].cause);
+	EXPECT_EQ(1, o.ev[put].users_old);
+	EXPECT_EQ(0, o.ev[put].users_new);
+	/* in exact mode it is the write, without its caller too */
+	nohint += !strcmp(o.ev[put].op, "mmput") &&
+		  starts_with(o.ev[put].site, "mmput+");
+	/* each put recorded without its caller, and nothing else */
+	EXPECT_EQ(nohint, stat_of("hint_lost") - lost);
+}
+
 TEST_F(watch, maps_reader)
 {
 	static struct mmrefs_history h;
