@@ -267,6 +267,31 @@ static int check_gapless(struct __test_metadata *_metadata,
 	return w;
 }
 
+/*
+ * Another tool's return probe on mmput() (kprobe_events here; bpftrace's
+ * kretprobe:mmput, an fprobe, the function graph tracer alike) replaces
+ * the return address mmput()'s hint is checked by (see
+ * puts_without_caller()).  Teardown disarms it whatever a test did.
+ */
+#define KRP_DIR		"/sys/kernel/debug/tracing/"
+#define KRP_NAME	"mmrefs_test_mmput"
+
+static int krp_arm(bool on)
+{
+	int err = 0;
+
+	if (on) {
+		err = mmrefs_write_file(KRP_DIR "kprobe_events",
+					"r:" KRP_NAME " mmput\n");
+		if (!err)
+			err = mmrefs_write_file(KRP_DIR "events/kprobes/"
+						KRP_NAME "/enable", "1");
+		return err;
+	}
+	mmrefs_write_file(KRP_DIR "events/kprobes/" KRP_NAME "/enable", "0");
+	return mmrefs_write_file(KRP_DIR "kprobe_events", "-:" KRP_NAME "\n");
+}
+
 FIXTURE(watch) {
 	struct victim v;
 	long id;
@@ -318,6 +343,7 @@ FIXTURE_TEARDOWN(watch)
 		return;
 	borrow_cmd("release all");
 	watch_cmd("clear");
+	krp_arm(false);
 	victim_exit(&self->v);
 	/* every write was decoded and followed on from the one before */
 	EXPECT_EQ(self->gaps, stat_of("watch_gaps"));
@@ -626,33 +652,14 @@ TEST_F(watch, exit_put_moved_to_another_cpu)
 }
 
 /*
- * Another tool's return probe on mmput() (kprobe_events here; bpftrace's
- * kretprobe:mmput, an fprobe, the function graph tracer alike), armed
- * after mmrefs, runs first and puts its trampoline where the caller's
- * return address was.  That is no caller: the watched puts are their
- * writes in mmput(), no hint taken (hint_lost counts each), and still
- * know an exit from another put, as does an unwatched mm's put event.
+ * With such a return probe armed: a reader and the victim's exit put the
+ * watched mm, and an unwatched mm exits.  Each watched put is its write
+ * in mmput() without its caller (hint_lost counts each), the reader's
+ * with cause trap, the exit's still exit, as is the unwatched exit's put
+ * event.  Disarms the return probe.
  */
-#define KRP_DIR		"/sys/kernel/debug/tracing/"
-#define KRP_NAME	"mmrefs_test_mmput"
-
-static int krp_arm(bool on)
-{
-	int err = 0;
-
-	if (on) {
-		err = mmrefs_write_file(KRP_DIR "kprobe_events",
-					"r:" KRP_NAME " mmput\n");
-		if (!err)
-			err = mmrefs_write_file(KRP_DIR "events/kprobes/"
-						KRP_NAME "/enable", "1");
-		return err;
-	}
-	mmrefs_write_file(KRP_DIR "events/kprobes/" KRP_NAME "/enable", "0");
-	return mmrefs_write_file(KRP_DIR "kprobe_events", "-:" KRP_NAME "\n");
-}
-
-TEST_F(watch, put_behind_another_return_probe)
+static void puts_without_caller(struct __test_metadata *_metadata,
+				struct victim *v, long id)
 {
 	static struct mmrefs_history h, o;
 	long lost = stat_of("hint_lost"), other;
@@ -660,13 +667,9 @@ TEST_F(watch, put_behind_another_return_probe)
 	int w, i, fd, put, exit_put, nohint = 0, err, other_fd = -1;
 	pid_t other_pid;
 
-	if (_metadata->skip)
-		return;
-	if (krp_arm(true))
-		SKIP(return, "no kprobe_events (CONFIG_KPROBE_EVENTS, tracefs)");
 	/* a reader's mmget_not_zero() and mmput() of the victim */
 	prctl(PR_GET_NAME, comm);
-	snprintf(path, sizeof(path), "/proc/%d/environ", self->v.pid);
+	snprintf(path, sizeof(path), "/proc/%d/environ", v->pid);
 	fd = open(path, O_RDONLY);
 	if (fd >= 0) {
 		while (read(fd, buf, sizeof(buf)) > 0)
@@ -677,15 +680,15 @@ TEST_F(watch, put_behind_another_return_probe)
 	other_pid = mmrefs_spawn_waiter("mmr_other", &other_fd);
 	other = other_pid > 0 ? mmrefs_id_of(other_pid) : -1;
 	err = mmrefs_waiter_exit(&other_pid, &other_fd);
-	EXPECT_EQ(0, victim_exit(&self->v));
-	EXPECT_TRUE(loop_until((mmrefs_flush_lazy(), has_free(self->id))));
+	EXPECT_EQ(0, victim_exit(v));
+	EXPECT_TRUE(loop_until((mmrefs_flush_lazy(), has_free(id))));
 	EXPECT_TRUE(loop_until((mmrefs_flush_lazy(), has_free(other))));
 	EXPECT_EQ(0, krp_arm(false));
 	ASSERT_GE(fd, 0);
 	ASSERT_GT(other, 0);
 	ASSERT_EQ(0, err);
 
-	ASSERT_EQ(0, mmrefs_history(self->id, &h));
+	ASSERT_EQ(0, mmrefs_history(id, &h));
 	w = check_gapless(_metadata, &h, true);
 	for (i = w; i < h.nr; i++) {
 		EXPECT_EQ(NULL, strstr(h.ev[i].site, "trampoline"))
@@ -707,9 +710,12 @@ TEST_F(watch, put_behind_another_return_probe)
 	EXPECT_STREQ("exit", h.ev[exit_put].cause);
 	EXPECT_EQ(count_op(&h, w, "mmput", NULL), nohint);
 
-	/* the probe's event keeps the trampoline as its site (no caller) */
 	ASSERT_EQ(0, mmrefs_history(other, &o));
 	put = mmrefs_find_event(&o, 0, "put", NULL);
+	if (put < 0) {
+		TH_LOG("%s", o.header);
+		dump_history(_metadata, &o);
+	}
 	ASSERT_GE(put, 0);
 	EXPECT_STREQ("exit", o.ev[put].cause);
 	EXPECT_EQ(1, o.ev[put].users_old);
@@ -719,6 +725,48 @@ TEST_F(watch, put_behind_another_return_probe)
 		  starts_with(o.ev[put].site, "mmput+");
 	/* each put recorded without its caller, and nothing else */
 	EXPECT_EQ(nohint, stat_of("hint_lost") - lost);
+}
+
+/*
+ * Armed after mmrefs, the return probe runs first: the caller mmput()'s
+ * probe reads is its trampoline, so it leaves no hint, and its own event
+ * (the unwatched exit's) keeps the trampoline as its site.
+ */
+TEST_F(watch, put_behind_another_return_probe)
+{
+	if (_metadata->skip)
+		return;
+	if (krp_arm(true))
+		SKIP(return, "no kprobe_events (CONFIG_KPROBE_EVENTS, tracefs)");
+	puts_without_caller(_metadata, &self->v, self->id);
+}
+
+/*
+ * Armed before mmrefs loads, the return probe runs second: mmput()'s
+ * probe names the caller, then the return probe moves the return address
+ * the write checks that hint against, and the write refuses it.
+ */
+TEST_F(watch, put_before_another_return_probe)
+{
+	const char *ko = getenv("MMREFS_KO");
+	int err;
+
+	if (_metadata->skip)
+		return;
+	ASSERT_NE(NULL, ko);
+	ASSERT_EQ(0, watch_cmd("clear"));
+	ASSERT_EQ(0, mmrefs_unload_module("mmrefs"));
+	err = krp_arm(true);
+	ASSERT_EQ(0, mmrefs_load_module(ko, ""));
+	if (err)
+		SKIP(return, "no kprobe_events (CONFIG_KPROBE_EVENTS, tracefs)");
+	/* a fresh load: a new id, its own stats */
+	self->gaps = stat_of("watch_gaps");
+	self->undecoded = stat_of("watch_undecoded");
+	self->id = mmrefs_id_of(self->v.pid);
+	ASSERT_GT(self->id, 0);
+	ASSERT_EQ(0, watch_cmd("pid=%d", self->v.pid));
+	puts_without_caller(_metadata, &self->v, self->id);
 }
 
 TEST_F(watch, maps_reader)
