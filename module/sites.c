@@ -218,8 +218,11 @@ static int site_pre(struct kprobe *kp, struct pt_regs *regs)
 		mmrefs_count_stat(MMREFS_STAT_HINT_LOST);
 	if (!ret && mmrefs_holder_wants_stack(wr.op, wr.cause, false))
 		mmrefs_stack_defer(mm, &wr.at, false, s->addr);
+	/*
+	 * watched (exact mode on or not): the watchpoint records it, out of
+	 * line, and needs the site and the hint
+	 */
 	if (ret == -EEXIST) {
-		/* watched: the watchpoint records it, and needs the hint */
 		site_mark(s);
 		if (found > 0 && wr.op == MMREFS_OP_MMPUT)
 			mmrefs_put_hint(mm, &hint);
@@ -728,7 +731,8 @@ static bool learn_one(const struct learn_req *r)
 		return false;
 	sprint_symbol(name, r->site);
 	plus = strstr(name, "+0x");
-	if (!plus)
+	/* no function's code: a kprobe's slot, a trampoline ("[__builtin__") */
+	if (!plus || strstr(plus, "[__builtin__"))
 		return false;
 	s = kzalloc(sizeof(*s), GFP_KERNEL);
 	if (!s)

@@ -1057,20 +1057,28 @@ static struct mmrefs_mm *site_entry(const struct mm_struct *mm)
  * sync sees it before its event: @wr->mem gets the value it found.  A
  * watched mm's writes are the watchpoint's (they are not counted twice).
  * Returns 0 if recorded (or filtered out), 1 for a cmpxchg that failed
- * (no event), -ENOENT if exact mode is not on yet, -EEXIST if watched,
+ * (no event), -EEXIST if watched (exact mode on or not: the watchpoint
+ * records it, and traps out of line), else -ENOENT if exact mode is not
+ * on (yet: it starts again after a learned site),
  * -ENOMEM without an entry, -EBUSY if a lock could not be had in NMI
  * context (counted); on a negative return the write is not done.
  */
 int mmrefs_site_record(const struct mm_struct *mm, struct mmrefs_write *wr)
 {
 	bool record;
+	int ret;
 	struct mmrefs_event ev;
 	struct mmrefs_mm *e;
 	unsigned long flags;
 	int *chain;
 
-	if (!(READ_ONCE(exact_gen) & 1))
-		return -ENOENT;
+	if (!(READ_ONCE(exact_gen) & 1)) {
+		rcu_read_lock();
+		e = table_lookup(mm);
+		ret = e && READ_ONCE(e->watch) ? -EEXIST : -ENOENT;
+		rcu_read_unlock();
+		return ret;
+	}
 	rcu_read_lock();
 	e = site_entry(mm);
 	if (!e) {
