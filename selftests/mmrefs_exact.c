@@ -264,6 +264,20 @@ static bool has_threads(pid_t pid, int threads)
 	return t && atoi(t + 10) == threads;
 }
 
+/* Start the child, wait for its second thread: the id of its mm. */
+static long child_ready(struct __test_metadata *_metadata, pid_t *child,
+			int *release_fd)
+{
+	long id;
+
+	*child = child_start(release_fd);
+	ASSERT_LT(0, *child);
+	ASSERT_TRUE(loop_until(has_threads(*child, 2)));
+	id = mmrefs_id_of(*child);
+	ASSERT_LT(0, id);
+	return id;
+}
+
 static int index_of(const struct mmrefs_history *h, const char *op,
 		    const char *site)
 {
@@ -306,11 +320,7 @@ TEST_F(exact, textbook_unwatched_is_gapless)
 
 	if (_metadata->skip)
 		return;
-	self->child = child_start(&self->release_fd);
-	ASSERT_LT(0, self->child);
-	ASSERT_TRUE(loop_until(has_threads(self->child, 2)));
-	id = mmrefs_id_of(self->child);
-	ASSERT_LT(0, id);
+	id = child_ready(_metadata, &self->child, &self->release_fd);
 
 	/* a /proc reader: proc_mem_open, m_start, m_stop, proc_map_release */
 	snprintf(path, sizeof(path), "/proc/%d/maps", self->child);
@@ -554,10 +564,7 @@ TEST_F(exact, foreign_module_keeps_its_names)
 	ASSERT_NE(NULL, text);
 	if (!strstr(text, "module=mmrefs_borrow "))
 		SKIP(return, "no site list of mmrefs_borrow.ko");
-	self->child = child_start(&self->release_fd);
-	ASSERT_LT(0, self->child);
-	ASSERT_TRUE(loop_until(has_threads(self->child, 2)));
-	id = mmrefs_id_of(self->child);
+	id = child_ready(_metadata, &self->child, &self->release_fd);
 	ASSERT_EQ(0, borrow_cmd("grab %d 30000", self->child));
 	ASSERT_EQ(0, borrow_cmd("release %d", self->child));
 	ASSERT_EQ(0, mmrefs_unload_module("mmrefs_borrow"));
@@ -605,9 +612,7 @@ TEST_F(exact, watch_learns_a_missing_site)
 	ASSERT_EQ(NULL, strstr(text, "site=m_start+"));
 	ASSERT_NE(NULL, strstr(text, " exact=on "));
 
-	self->child = child_start(&self->release_fd);
-	ASSERT_LT(0, self->child);
-	ASSERT_TRUE(loop_until(has_threads(self->child, 2)));
+	child_ready(_metadata, &self->child, &self->release_fd);
 	snprintf(cmd, sizeof(cmd), "pid=%d", self->child);
 	ASSERT_EQ(0, mmrefs_write_file(MMREFS_WATCH, cmd));
 	snprintf(path, sizeof(path), "/proc/%d/maps", self->child);
@@ -661,11 +666,7 @@ TEST_F_TIMEOUT(exact, watched_writes_while_exact_restarts, 180)
 
 	if (_metadata->skip)
 		return;
-	self->child = child_start(&self->release_fd);
-	ASSERT_LT(0, self->child);
-	ASSERT_TRUE(loop_until(has_threads(self->child, 2)));
-	id = mmrefs_id_of(self->child);
-	ASSERT_LT(0, id);
+	id = child_ready(_metadata, &self->child, &self->release_fd);
 	snprintf(cmd, sizeof(cmd), "pid=%d", self->child);
 	ASSERT_EQ(0, mmrefs_write_file(MMREFS_WATCH, cmd));
 	snprintf(path, sizeof(path), "/proc/%d/maps", self->child);
