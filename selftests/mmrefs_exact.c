@@ -27,7 +27,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -644,63 +643,6 @@ TEST_F(exact, watch_learns_a_missing_site)
 	EXPECT_EQ(text, strstr(text, "sites=0 "));
 	EXPECT_NE(NULL, strstr(text, " learned=0 exact=off "))
 		TH_LOG("%.*s", (int)strcspn(text, "\n"), text);
-}
-
-/*
- * Each list written starts exact mode again: its sites are armed first,
- * and mmrefs_exact_begin() waits for grace periods before it is on.  A
- * watched mm's write at an armed site in that window still runs out of
- * line, and the watchpoint must still name its site, not the address of
- * the kprobe's slot, and learn no site there.  A reader hammers the
- * watched child's maps (mm_access(), mmput(), proc_mem_open()'s grab,
- * its drop) while the list is written five times.
- */
-TEST_F_TIMEOUT(exact, watched_writes_while_exact_restarts, 180)
-{
-	static struct mmrefs_history h;
-	char path[64], buf[512], cmd[32];
-	const char *text;
-	pid_t reader;
-	int i, fd, status;
-	long id;
-
-	if (_metadata->skip)
-		return;
-	id = child_ready(_metadata, &self->child, &self->release_fd);
-	snprintf(cmd, sizeof(cmd), "pid=%d", self->child);
-	ASSERT_EQ(0, mmrefs_write_file(MMREFS_WATCH, cmd));
-	snprintf(path, sizeof(path), "/proc/%d/maps", self->child);
-	reader = fork();
-	ASSERT_LE(0, reader);
-	if (!reader) {
-		for (;;) {
-			fd = open(path, O_RDONLY | O_CLOEXEC);
-			if (fd < 0 || read(fd, buf, sizeof(buf)) <= 0)
-				_exit(1);
-			close(fd);
-		}
-	}
-	for (i = 0; i < 5; i++)
-		EXPECT_EQ(0, mmrefs_load_sites());
-	kill(reader, SIGKILL);
-	ASSERT_EQ(reader, waitpid(reader, &status, 0));
-	/* killed while reading, not failed */
-	EXPECT_TRUE(WIFSIGNALED(status));
-	mmrefs_write_file(MMREFS_WATCH, "clear");
-
-	text = mmrefs_read_file(SITES);
-	ASSERT_NE(NULL, text);
-	EXPECT_EQ(NULL, strstr(text, "__builtin__"))
-		TH_LOG("%.*s", (int)strcspn(text, "\n"), text);
-	EXPECT_NE(NULL, strstr(text, " waiting=0 "))
-		TH_LOG("%.*s", (int)strcspn(text, "\n"), text);
-	/* every event names a function ("sym+off/size"), no bare address */
-	ASSERT_EQ(0, mmrefs_history(id, &h));
-	EXPECT_LT(0, h.nr);
-	for (i = 0; i < h.nr; i++) {
-		EXPECT_NE(NULL, strstr(h.ev[i].site, "+0x"))
-			TH_LOG("event %d: %s %s", i, h.ev[i].op, h.ev[i].site);
-	}
 }
 
 /* What two runs of the same steps must agree on. */
